@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* Logging for the daemon (lib/ does not log). Under journald (stderr is the
+ * journal stream, $JOURNAL_STREAM) each line is a structured entry with
+ * PRIORITY, optional MESSAGE_ID and DTIERD_* fields; otherwise
+ * "dtierd: message" on stderr. */
+
+#include <stdarg.h>
+#include <syslog.h>
+
+/* Fixed MESSAGE_IDs of key events (catalog: systemd/dtierd.catalog). */
+#define MSGID_STARTED "5c3a6e2f0b7d4e1d9a4f8c2b71e0d301"
+#define MSGID_TARGET_REACHED "5c3a6e2f0b7d4e1d9a4f8c2b71e0d302"
+#define MSGID_TARGET_LOST "5c3a6e2f0b7d4e1d9a4f8c2b71e0d303"
+#define MSGID_CONFIG_REJECTED "5c3a6e2f0b7d4e1d9a4f8c2b71e0d304"
+#define MSGID_FOREIGN_DAMON "5c3a6e2f0b7d4e1d9a4f8c2b71e0d305"
+#define MSGID_KERNEL_FEATURE "5c3a6e2f0b7d4e1d9a4f8c2b71e0d306"
+#define MSGID_STOPPED "5c3a6e2f0b7d4e1d9a4f8c2b71e0d307"
+#define MSGID_TARGET_CLAMPED "5c3a6e2f0b7d4e1d9a4f8c2b71e0d308"
+
+void log_open(void);
+void log_set_max_level(int level);
+int log_get_max_level(void);
+
+/* Logs FMT at LEVEL with MESSAGE_ID MSGID (or NULL) and extra journal fields
+ * given as "KEY=value" strings, NULL-terminated after the format arguments
+ * is not possible in C: pass them as an array FIELDS of N_FIELDS. */
+void log_fields(int level, const char *msgid, const char *const *fields, unsigned n_fields, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+#define log_error(...) log_fields(LOG_ERR, NULL, NULL, 0, __VA_ARGS__)
+#define log_warning(...) log_fields(LOG_WARNING, NULL, NULL, 0, __VA_ARGS__)
+#define log_notice(...) log_fields(LOG_NOTICE, NULL, NULL, 0, __VA_ARGS__)
+#define log_info(...) log_fields(LOG_INFO, NULL, NULL, 0, __VA_ARGS__)
+#define log_debug(...) log_fields(LOG_DEBUG, NULL, NULL, 0, __VA_ARGS__)

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "dtierd-build.h"
+#include "log.h"
+#include "manager.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: dtierd [OPTIONS]\n"
+		"Keep a configured share of hot memory on each NUMA tier with DAMON.\n\n"
+		"  -c, --config PATH   configuration file (default %s)\n"
+		"  -t, --test-config   check the configuration, print it, touch nothing\n"
+		"  -r, --root DIR      resolve kernel paths (sys/, proc/) under DIR (tests)\n"
+		"  -v, --verbose       log per-interval measurements (debug level)\n"
+		"  -h, --help          show this help\n"
+		"  -V, --version       show the version\n\n"
+		"Runs in the foreground until SIGTERM or SIGINT; SIGHUP reloads the configuration.\n"
+		"See dtierd(8) and dtierd.conf(5).\n",
+		DTIERD_CONFIG_PATH);
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	Manager *m = userdata;
+
+	if (si->ssi_signo == SIGHUP) {
+		manager_reload(m);
+		return 0;
+	}
+	log_info("received %s, stopping", strsignal((int)si->ssi_signo));
+	sd_event_exit(sd_event_source_get_event(s), EXIT_OK);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "test-config", no_argument, NULL, 't' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{},
+	};
+	const char *config_path = DTIERD_CONFIG_PATH, *root = "/";
+	bool test_config = false;
+	int c;
+
+	log_open();
+	while ((c = getopt_long(argc, argv, "c:tr:vhV", opts, NULL)) >= 0) {
+		switch (c) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 't':
+			test_config = true;
+			break;
+		case 'r':
+			root = optarg;
+			break;
+		case 'v':
+			log_set_max_level(LOG_DEBUG);
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("dtierd %s\n", DTIERD_VERSION);
+			return EXIT_OK;
+		default:
+			fprintf(stderr, "dtierd: unknown option; see dtierd --help\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "dtierd: unexpected argument '%s'; see dtierd --help\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+
+	ConfigErrors errs = { 0 };
+	Config *cfg = NULL;
+	int r = config_load(config_path, &cfg, &errs);
+	if (r < 0) {
+		for (size_t i = 0; i < errs.n; i++) {
+			char f[600];
+			snprintf(f, sizeof(f), "CONFIG_ERROR=%s", errs.msg[i]);
+			const char *fields[] = { f };
+			log_fields(LOG_ERR, MSGID_CONFIG_REJECTED, fields, 1, "%s", errs.msg[i]);
+		}
+		config_errors_clear(&errs);
+		return EXIT_CONFIG;
+	}
+	if (test_config) {
+		config_print(cfg, stdout);
+		config_free(cfg);
+		return EXIT_OK;
+	}
+
+	sd_event *event = NULL;
+	r = sd_event_default(&event);
+	if (r < 0) {
+		log_error("cannot create the event loop: %s", strerror(-r));
+		config_free(cfg);
+		return EXIT_RUNTIME;
+	}
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+
+	Manager m;
+	r = manager_start(&m, cfg, root, event);
+	if (r != EXIT_OK) {
+		sd_event_unref(event);
+		return r;
+	}
+	sd_event_add_signal(event, NULL, SIGTERM, on_signal, &m);
+	sd_event_add_signal(event, NULL, SIGINT, on_signal, &m);
+	sd_event_add_signal(event, NULL, SIGHUP, on_signal, &m);
+
+	int code = EXIT_OK;
+	r = sd_event_loop(event);
+	code = r < 0 ? EXIT_RUNTIME : r;
+	sd_notify(false, "STOPPING=1");
+	manager_stop(&m);
+	log_fields(LOG_NOTICE, MSGID_STOPPED, NULL, 0, "stopped; DAMON state created by dtierd removed");
+	sd_event_unref(event);
+	return code;
+}

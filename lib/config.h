@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* /etc/dtierd.conf: libconfig syntax, every key range-checked, every error
+ * reported as "FILE:LINE: key: problem". */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_MAX_TIERS 8
+#define CONFIG_MAX_ERRORS 32
+
+typedef struct TierConfig {
+	int node;
+	unsigned hot_share_bp;
+} TierConfig;
+
+typedef struct Config {
+	char *path;
+	unsigned interval_ms;
+	struct {
+		uint64_t sample_us;
+		uint64_t aggr_us;
+		unsigned min_regions;
+		unsigned max_regions;
+	} monitor;
+	struct {
+		unsigned min_access_percent;
+		unsigned min_age_ms;
+	} hot;
+	struct {
+		unsigned max_mib_per_s;
+		unsigned deadband_bp;
+		unsigned hold_s;
+	} migration;
+	struct {
+		uint64_t kpageflags_max_pages; /* per-interval budget, 0 = never sample */
+	} measure;
+	bool damon_stat_takeover;
+	char *run_dir;
+	size_t n_tiers;
+	TierConfig tiers[CONFIG_MAX_TIERS];
+} Config;
+
+typedef struct ConfigErrors {
+	size_t n;
+	char *msg[CONFIG_MAX_ERRORS]; /* "FILE:LINE: ..." */
+} ConfigErrors;
+
+void config_errors_clear(ConfigErrors *e);
+
+/* Parses and validates PATH. On success returns 0 and a new Config in *ret.
+ * On invalid content returns -EINVAL with every problem found in ERRS (each
+ * naming file, line and key); on I/O failure returns -errno with one message
+ * in ERRS. */
+int config_load(const char *path, Config **ret, ConfigErrors *errs);
+/* Same, from a string (tests). NAME is used in messages. */
+int config_load_string(const char *name, const char *text, Config **ret, ConfigErrors *errs);
+void config_free(Config *c);
+
+/* Prints the effective configuration, in config syntax, to F. */
+void config_print(const Config *c, void *f);
+
+/* hot.min_access_percent expressed in DAMON nr_accesses units (samples per
+ * aggregation interval, rounded up, at least 1). */
+unsigned config_hot_min_nr_accesses(const Config *c);
+/* Index of NODE in c->tiers, or -1. */
+int config_tier_index(const Config *c, int node);
+/* True if A and B differ only in tier targets (apply with a goal commit). */
+bool config_only_targets_differ(const Config *a, const Config *b);

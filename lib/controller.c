@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <math.h>
+#include <string.h>
+
+#include "controller.h"
+#include "metric.h"
+#include "util.h"
+
+void controller_init(Controller *c, const CtlParams *p)
+{
+	memset(c, 0, sizeof(*c));
+	c->p = *p;
+	if (!c->p.gain_pct)
+		c->p.gain_pct = 60;
+	if (!c->p.unseen_tau_ms)
+		c->p.unseen_tau_ms = 15000;
+	if (!c->p.min_bytes_per_tick)
+		c->p.min_bytes_per_tick = 256 * 1024;
+	if (!c->p.deadband_bp)
+		c->p.deadband_bp = 150;
+}
+
+void controller_set_targets(Controller *c, const uint32_t *target_bp)
+{
+	memcpy(c->p.target_bp, target_bp, c->p.n * sizeof(*target_bp));
+	/* A new target is a new goal: leave the band so it is pursued now. */
+	c->in_band = false;
+	c->lost_ticks = 0;
+}
+
+/* Capacity clamp: a node cannot hold more hot bytes than fit in it. Clamp its
+ * target to what fits and give the excess to the others in proportion to
+ * their targets (then to their room). */
+static void clamp_targets(const Controller *c, const CtlSample *s, uint64_t total, uint32_t *eff, bool *clamped)
+{
+	size_t n = c->p.n;
+	uint32_t cap_bp[CTL_N];
+
+	for (size_t i = 0; i < n; i++) {
+		eff[i] = c->p.target_bp[i];
+		clamped[i] = false;
+		cap_bp[i] = 10000;
+		if (s->capacity_bytes[i] && total)
+			cap_bp[i] = (uint32_t)MIN((unsigned __int128)s->capacity_bytes[i] * 10000 / total, 10000u);
+	}
+	for (int iter = 0; iter < CTL_N; iter++) {
+		uint64_t excess = 0, weight = 0;
+		for (size_t i = 0; i < n; i++)
+			if (eff[i] > cap_bp[i]) {
+				excess += eff[i] - cap_bp[i];
+				eff[i] = cap_bp[i];
+				clamped[i] = true;
+			}
+		if (!excess)
+			break;
+		for (size_t i = 0; i < n; i++)
+			if (!clamped[i])
+				weight += eff[i] ? eff[i] : 1;
+		if (!weight)
+			break;
+		uint64_t given = 0;
+		for (size_t i = 0; i < n; i++)
+			if (!clamped[i]) {
+				uint64_t add = excess * (eff[i] ? eff[i] : 1) / weight;
+				eff[i] += (uint32_t)add;
+				given += add;
+			}
+		/* Rounding leftovers to the first unclamped node. */
+		for (size_t i = 0; i < n && given < excess; i++)
+			if (!clamped[i]) {
+				eff[i] += (uint32_t)(excess - given);
+				given = excess;
+			}
+	}
+}
+
+void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
+{
+	size_t n = c->p.n;
+	uint64_t meas_total = 0;
+
+	memset(d, 0, sizeof(*d));
+
+	/* 1. What moved since the last step (counters only grow; a smaller
+	 *    value means the scheme was recreated). */
+	double moved_in[CTL_N] = { 0 };
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n; j++) {
+			uint64_t a = s->applied[i][j], prev = c->prev_applied[i][j];
+			uint64_t delta = c->started ? (a >= prev ? a - prev : a) : 0;
+			d->moved[i][j] = delta;
+			c->moved_total[i][j] += delta;
+			c->prev_applied[i][j] = a;
+			moved_in[j] += (double)delta;
+			if (delta) {
+				c->last_move_ms[i][j] = s->now_ms;
+				c->ever_moved[i][j] = true;
+			}
+		}
+
+	for (size_t i = 0; i < n; i++)
+		meas_total += s->hot_bytes[i];
+
+	/* 2. Unseen bytes: moved in, not yet measured hot at the destination.
+	 *    They fade as the measured total recovers towards the reference
+	 *    (migration conserves hot bytes), and with a time constant so a hot
+	 *    set that really shrank leaves no phantom behind. */
+	double unseen_total = 0;
+	double dt = c->started ? (double)(s->now_ms - c->last_ms) : 0;
+	double fade = c->started ? exp(-dt / (double)c->p.unseen_tau_ms) : 1.0;
+	for (size_t i = 0; i < n; i++) {
+		c->unseen[i] = c->unseen[i] * fade + moved_in[i];
+		unseen_total += c->unseen[i];
+	}
+	if (!c->started || unseen_total < 0.01 * (double)meas_total || (double)meas_total > c->ref_total)
+		c->ref_total = (double)meas_total;
+	double missing = MAX(c->ref_total - (double)meas_total, 0.0);
+	if (unseen_total > missing && unseen_total > 0) {
+		double k = missing / unseen_total;
+		for (size_t i = 0; i < n; i++)
+			c->unseen[i] *= k;
+		unseen_total = missing;
+	}
+
+	/* 3. Estimate. */
+	uint64_t est[CTL_N];
+	for (size_t i = 0; i < n; i++)
+		est[i] = s->hot_bytes[i] + (uint64_t)c->unseen[i];
+	uint64_t est_total = 0;
+	for (size_t i = 0; i < n; i++)
+		est_total += est[i];
+	d->estimate_total = est_total;
+	metric_shares_bp(s->hot_bytes, n, d->measured_bp);
+	metric_shares_bp(est, n, d->estimate_bp);
+
+	/* 4. Effective targets. */
+	bool clamped[CTL_N];
+	clamp_targets(c, s, est_total, d->target_bp, clamped);
+	for (size_t i = 0; i < n; i++) {
+		d->clamped[i] = clamped[i];
+		if (clamped[i] != c->clamped[i])
+			d->events |= CTL_EV_CLAMPED;
+		c->clamped[i] = clamped[i];
+	}
+
+	c->started = true;
+	c->last_ms = s->now_ms;
+
+	/* Nothing hot measured: nothing to place. */
+	if (est_total == 0) {
+		d->in_band = c->in_band;
+		return;
+	}
+
+	/* 5. Band with hysteresis: stop inside the deadband, resume only past
+	 *    twice the deadband seen on two intervals in a row (one noisy
+	 *    measurement must not restart migration). */
+	int32_t err[CTL_N];
+	uint32_t worst = 0;
+	for (size_t i = 0; i < n; i++) {
+		err[i] = (int32_t)d->target_bp[i] - (int32_t)d->estimate_bp[i];
+		worst = MAX(worst, (uint32_t)abs(err[i]));
+	}
+	if (c->in_band) {
+		if (worst > 2 * c->p.deadband_bp) {
+			if (++c->lost_ticks >= 2) {
+				c->in_band = false;
+				c->lost_ticks = 0;
+				d->events |= CTL_EV_LOST;
+			}
+		} else {
+			c->lost_ticks = 0;
+		}
+	} else if (worst <= c->p.deadband_bp) {
+		c->in_band = true;
+		d->events |= CTL_EV_REACHED;
+	}
+	d->in_band = c->in_band;
+	if (c->in_band)
+		return;
+
+	/* 6. Flows: match the largest deficit with the largest surplus,
+	 *    greedily, moving gain_pct of the smaller of the two. */
+	int32_t need[CTL_N];
+	memcpy(need, err, sizeof(err));
+	for (size_t round = 0; round < n * n; round++) {
+		size_t dst = 0, src = 0;
+		for (size_t i = 1; i < n; i++) {
+			if (need[i] > need[dst])
+				dst = i;
+			if (need[i] < need[src])
+				src = i;
+		}
+		if (need[dst] <= 0 || need[src] >= 0)
+			break;
+		int32_t amount_bp = MIN(need[dst], -need[src]);
+		need[dst] -= amount_bp;
+		need[src] += amount_bp;
+		/* Do not undo a recent move of the opposite direction. */
+		if (c->ever_moved[dst][src] && s->now_ms - c->last_move_ms[dst][src] < c->p.hold_ms)
+			continue;
+		uint64_t bytes = (uint64_t)((unsigned __int128)est_total * (uint64_t)amount_bp / 10000);
+		bytes = bytes * c->p.gain_pct / 100;
+		bytes = CLAMP(bytes, c->p.min_bytes_per_tick, c->p.max_bytes_per_tick);
+		d->run[src][dst] = true;
+		d->bytes_per_tick[src][dst] += bytes;
+	}
+}
+
+void controller_goal_values(const CtlDecision *d, size_t s, size_t dst, bool temporal, uint64_t *ret_target,
+			    uint64_t *ret_current)
+{
+	/* A goal with target_value 0 is dropped by the kernel (and the quota
+	 * would then be unbounded): keep it at least 1. */
+	uint64_t target = MAX(d->target_bp[dst], 1u);
+
+	*ret_target = target;
+	if (!d->run[s][dst])
+		*ret_current = 2 * target;
+	else if (temporal)
+		*ret_current = MIN((uint64_t)d->estimate_bp[dst], target - 1);
+	else
+		*ret_current = 0;
+}

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* The control decision: a pure function of (parameters, previous state,
+ * this interval's measurement) -> which node pairs migrate how much. No files,
+ * no clock: the daemon passes the time in.
+ *
+ * Why it does not ping-pong (what the kernel-native PUSH/PULL recipe does,
+ * see shared/docs/anchors.md): in physical mode a page that just migrated
+ * disappears from its source node at once (the old frame is free, and
+ * kpageflags says so) but looks cold on its new node until DAMON re-samples
+ * it. Counting only what DAMON sees would make the destination look short
+ * and keep migration going past the target, after which the opposite scheme
+ * undoes it. The controller therefore carries the bytes it moved as "unseen"
+ * on their destination until the measured total of hot bytes (which
+ * migration conserves) has recovered, moves only a fraction (gain) of the
+ * remaining error per interval, stops inside a deadband, restarts only past
+ * twice the deadband, and never reverses a pair's direction within hold_ms
+ * of its last move. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+#define CTL_N CONFIG_MAX_TIERS
+
+typedef struct CtlParams {
+	size_t n;
+	int node[CTL_N];
+	uint32_t target_bp[CTL_N];
+	uint32_t deadband_bp;
+	uint64_t max_bytes_per_tick;
+	uint64_t min_bytes_per_tick;
+	uint32_t hold_ms;
+	uint32_t gain_pct;        /* share of the remaining error moved per interval */
+	uint32_t unseen_tau_ms;   /* unseen bytes fade with this time constant */
+} CtlParams;
+
+typedef struct CtlSample {
+	uint64_t now_ms;
+	uint64_t hot_bytes[CTL_N];
+	uint64_t capacity_bytes[CTL_N]; /* hot bytes the node could hold (free + its hot); 0 = unknown */
+	uint64_t applied[CTL_N][CTL_N]; /* cumulative bytes migrated by pair s->d */
+} CtlSample;
+
+enum {
+	CTL_EV_REACHED = 1 << 0, /* all nodes inside the deadband */
+	CTL_EV_LOST = 1 << 1,    /* left the band: migration resumes */
+	CTL_EV_CLAMPED = 1 << 2, /* the set of capacity-clamped targets changed */
+};
+
+typedef struct CtlDecision {
+	uint32_t target_bp[CTL_N];    /* effective, after the capacity clamp */
+	uint32_t measured_bp[CTL_N];
+	uint32_t estimate_bp[CTL_N];  /* measured + unseen */
+	bool clamped[CTL_N];
+	bool run[CTL_N][CTL_N];
+	uint64_t bytes_per_tick[CTL_N][CTL_N];
+	uint64_t moved[CTL_N][CTL_N]; /* bytes moved since the previous step */
+	uint64_t estimate_total;
+	bool in_band;
+	unsigned events;
+} CtlDecision;
+
+typedef struct Controller {
+	CtlParams p;
+	bool started;
+	bool in_band;
+	unsigned lost_ticks;
+	uint64_t last_ms;
+	uint64_t prev_applied[CTL_N][CTL_N];
+	uint64_t last_move_ms[CTL_N][CTL_N];
+	bool ever_moved[CTL_N][CTL_N];
+	double unseen[CTL_N];
+	double ref_total;
+	bool clamped[CTL_N];
+	uint64_t moved_total[CTL_N][CTL_N];
+} Controller;
+
+/* Fills P's defaults for fields left 0 and sets up C. */
+void controller_init(Controller *c, const CtlParams *p);
+/* Replaces the targets (reload) keeping the learned state. */
+void controller_set_targets(Controller *c, const uint32_t *target_bp);
+void controller_step(Controller *c, const CtlSample *s, CtlDecision *ret);
+
+/* What to write into the user_input goal of pair S->D: the goal's target is
+ * D's target share; the current value is D's estimated share while the pair
+ * should migrate (below target, so the tuner keeps the quota open), and
+ * twice the target when it should not, which both tuners read as "goal met":
+ * `temporal` closes the quota, `consist` resets it to its minimum (1 byte,
+ * less than a page: nothing moves). With `consist`, a running pair is fed 0
+ * so the quota ramps at its fastest (x2 per window); the `bytes` cap dtierd
+ * sets bounds the speed. */
+void controller_goal_values(const CtlDecision *d, size_t s, size_t dst, bool temporal, uint64_t *ret_target,
+			    uint64_t *ret_current);

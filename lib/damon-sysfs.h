@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* The DAMON sysfs admin tree (sys/kernel/mm/damon/admin), as dtierd uses it:
+ * one kdamond of its own with one paddr context, one target whose regions
+ * cover the tier nodes, scheme 0 a `stat` query of the hot pattern (its
+ * tried_regions are the measurement), schemes 1.. one `migrate_hot` per
+ * ordered node pair with address filters that reject every range outside
+ * the source node (the form that works on 6.12 without `allow`, and on 7.x).
+ *
+ * Kernel facts this relies on (shared/docs/damon-sysfs.md): nr_* writes
+ * recreate all children; nr_kdamonds cannot change while any kdamond runs;
+ * state, pid and nr_* use a trylock (EBUSY = retry); new schemes default to
+ * an all-zero access pattern; paddr has no default region. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sysfs.h"
+#include "tried-regions.h"
+
+#define DAMON_ADMIN "sys/kernel/mm/damon/admin"
+#define DAMON_MAX_SCHEMES 64
+#define DAMON_MAX_FILTERS 16
+#define DAMON_MAX_REGIONS 64
+
+typedef struct DamonFeatures {
+	bool paddr;
+	bool migrate;          /* migrate_hot + target_nid (6.11) */
+	bool goals;            /* quotas/goals (6.8) */
+	bool goal_metric;      /* goals/N/target_metric (6.9); without it user_input is implicit */
+	bool tried_regions;    /* 6.2 */
+	bool tried_bytes;      /* tried_regions/total_bytes (6.6) */
+	bool temporal;         /* quotas/goal_tuner accepts temporal (7.1) */
+	bool core_filters;     /* schemes/N/core_filters (6.15) */
+	bool filter_allow;     /* filters/N/allow (6.14) */
+	bool effective_bytes;  /* quotas/effective_bytes (6.9) */
+} DamonFeatures;
+
+typedef struct DamonRange {
+	uint64_t start, end;
+} DamonRange;
+
+typedef struct DamonScheme {
+	const char *action;    /* "stat" or "migrate_hot" */
+	int target_nid;        /* -1 for stat */
+	uint64_t sz_min;
+	uint32_t nr_accesses_min;
+	uint32_t age_min;
+	bool armed;            /* false: an access pattern nothing matches */
+	uint64_t quota_bytes;  /* 0: no quota at all */
+	uint64_t reset_ms;
+	bool goal;
+	uint64_t goal_target, goal_current;
+	size_t n_reject;
+	DamonRange reject[DAMON_MAX_FILTERS];
+} DamonScheme;
+
+typedef struct DamonPlan {
+	uint64_t sample_us, aggr_us;
+	unsigned min_regions, max_regions;
+	size_t n_regions;
+	DamonRange regions[DAMON_MAX_REGIONS];
+	size_t n_schemes;
+	DamonScheme schemes[DAMON_MAX_SCHEMES];
+} DamonPlan;
+
+typedef struct Damon {
+	Sysfs *fs;
+	unsigned kd;             /* our kdamond's index */
+	bool created_kdamonds;   /* we raised nr_kdamonds from 0 */
+	bool staged;             /* we wrote nr_contexts under our kdamond */
+	bool started;
+	DamonFeatures feat;
+	char dir[128];           /* DAMON_ADMIN/kdamonds/<kd> */
+} Damon;
+
+enum {
+	DAMON_MOD_STAT,
+	DAMON_MOD_RECLAIM,
+	DAMON_MOD_LRU_SORT,
+	_DAMON_MOD_MAX,
+};
+
+/* "damon_stat", "damon_reclaim", "damon_lru_sort". */
+const char *damon_module_name(unsigned mod);
+/* Whether the module's `enabled` parameter reads Y. Returns 1, 0, -ENOENT
+ * (module not built) or -errno. */
+int damon_module_enabled(const Sysfs *fs, unsigned mod);
+int damon_module_set_enabled(Sysfs *fs, unsigned mod, bool on);
+
+/* Returns 0 if the DAMON sysfs interface exists, -ENOENT if not. */
+int damon_available(const Sysfs *fs);
+
+/* Checks that no kdamond exists that someone else runs or configured.
+ * Returns 0 if free (no kdamond, or only empty stopped ones), -EEXIST with a
+ * description of what was found in DESC, or another -errno. */
+int damon_check_foreign(const Sysfs *fs, char *desc, size_t size);
+
+/* Creates our kdamond (nr_kdamonds 0 -> 1, or reuses an empty stopped
+ * kdamond 0), stages one context and probes the kernel's features on it.
+ * Returns 0, -EEXIST if the tree is not free, or -errno. */
+int damon_create(Damon *d, Sysfs *fs);
+
+/* Checks the features dtierd needs. Returns 0, or -EOPNOTSUPP with what is
+ * missing in WHAT ("migrate_hot and schemes/N/target_nid (Linux 6.11)"). */
+int damon_require_features(const DamonFeatures *f, char *what, size_t size);
+
+/* Writes PLAN into our staged context (not running). Returns 0 or -errno;
+ * on error *ret_path (if non-NULL) names the file that failed. */
+int damon_stage(Damon *d, const DamonPlan *plan, char *ret_path, size_t path_size);
+int damon_start(Damon *d);
+/* Rewrites the value files of scheme I that a commit may change: access
+ * pattern (armed or not) and quota bytes. Then damon_commit(). */
+int damon_stage_scheme_values(Damon *d, size_t i, const DamonScheme *s);
+int damon_commit(Damon *d);
+int damon_set_goal(Damon *d, size_t scheme, uint64_t target, uint64_t current);
+int damon_commit_goals(Damon *d);
+
+/* Refreshes and reads scheme SCHEME's tried regions. */
+int damon_update_tried_regions(Damon *d);
+int damon_read_tried_regions(Damon *d, size_t scheme, RegionList *ret);
+/* Refreshes stats; reads sz_applied of scheme I. */
+int damon_update_stats(Damon *d);
+int damon_read_sz_applied(Damon *d, size_t i, uint64_t *ret);
+/* 1 if our kdamond runs, 0 if not, -errno. */
+int damon_is_running(Damon *d);
+int damon_read_pid(Damon *d, int64_t *ret);
+
+/* Turns our kdamond off (if running) and removes what we created: our
+ * context and, if we created it, the kdamond directory (nr_kdamonds back to
+ * 0). Safe on a half-built Damon. Returns 0 or the first -errno. */
+int damon_teardown(Damon *d);

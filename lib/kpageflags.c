@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <math.h>
+#include <string.h>
+
+#include "kpageflags.h"
+#include "util.h"
+
+#define BIT(n) (1ULL << (n))
+#define READ_BATCH 8192 /* entries per pread: 64 KiB */
+
+int kpageflags_open(const Sysfs *fs, uint64_t seed, Kpf *ret)
+{
+	int fd = openat(fs->root_fd, "proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	*ret = (Kpf){ .fd = fd, .rng = seed ? seed : 0x9e3779b97f4a7c15ULL };
+	return 0;
+}
+
+void kpageflags_close(Kpf *k)
+{
+	if (k->fd >= 0)
+		close(k->fd);
+	k->fd = -1;
+}
+
+bool kpageflags_page_migratable(uint64_t f)
+{
+	const uint64_t never = BIT(KPF_NOPAGE) | BIT(KPF_HUGE) | BIT(KPF_SLAB) | BIT(KPF_BUDDY) |
+			       BIT(KPF_OFFLINE) | BIT(KPF_PGTABLE) | BIT(KPF_RESERVED);
+	return (f & BIT(KPF_LRU)) && !(f & never);
+}
+
+uint64_t kpageflags_count_buf(const uint64_t *flags, size_t n, uint64_t lead_head)
+{
+	/* Older kernels set LRU only on the head page of a large folio, newer
+	 * ones copy folio flags to every page: deciding tails by their head
+	 * gives the same answer on both. */
+	bool folio_ok = lead_head ? kpageflags_page_migratable(lead_head) : false;
+	bool have_head = lead_head != 0;
+	uint64_t count = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t f = flags[i];
+		bool ok;
+
+		if (f & BIT(KPF_COMPOUND_TAIL) && !(f & BIT(KPF_NOPAGE))) {
+			ok = have_head ? folio_ok : kpageflags_page_migratable(f);
+		} else {
+			ok = kpageflags_page_migratable(f);
+			have_head = f & BIT(KPF_COMPOUND_HEAD);
+			folio_ok = ok;
+		}
+		count += ok;
+	}
+	return count;
+}
+
+static int pread_entries(Kpf *k, uint64_t pfn, uint64_t *buf, size_t n, size_t *ret_n)
+{
+	ssize_t got = pread(k->fd, buf, n * sizeof(uint64_t), (off_t)(pfn * sizeof(uint64_t)));
+	if (got < 0)
+		return -errno;
+	/* Past the last PFN the kernel returns EOF: those pages do not exist. */
+	*ret_n = (size_t)got / sizeof(uint64_t);
+	return 0;
+}
+
+/* Flags of the head of the folio that PFN's tail page belongs to, or 0. */
+static uint64_t find_head(Kpf *k, uint64_t pfn)
+{
+	uint64_t buf[KPF_MAX_LOOKBACK];
+	uint64_t first = pfn > KPF_MAX_LOOKBACK ? pfn - KPF_MAX_LOOKBACK : 0;
+	size_t n;
+
+	if (pfn == 0 || pread_entries(k, first, buf, (size_t)(pfn - first), &n) < 0)
+		return 0;
+	for (size_t i = n; i-- > 0;) {
+		if (buf[i] & BIT(KPF_COMPOUND_HEAD))
+			return buf[i];
+		if (!(buf[i] & BIT(KPF_COMPOUND_TAIL)))
+			return 0;
+	}
+	return 0;
+}
+
+/* Counts [pfn, pfn + n) exactly. */
+static int count_exact(Kpf *k, uint64_t pfn, uint64_t n, uint64_t *ret_count, uint64_t *ret_read)
+{
+	static __thread uint64_t buf[READ_BATCH];
+	uint64_t count = 0, read_total = 0;
+
+	while (n > 0) {
+		size_t want = (size_t)MIN(n, (uint64_t)READ_BATCH), got;
+		int r = pread_entries(k, pfn, buf, want, &got);
+		if (r < 0)
+			return r;
+		if (got == 0)
+			break;
+		/* A batch (or range) starting inside a large folio: judge its
+		 * leading tails by the folio's head, found by looking back. */
+		uint64_t lead = (buf[0] & BIT(KPF_COMPOUND_TAIL)) ? find_head(k, pfn) : 0;
+		count += kpageflags_count_buf(buf, got, lead);
+		read_total += got;
+		pfn += got;
+		n -= got;
+	}
+	*ret_count = count;
+	*ret_read = read_total;
+	return 0;
+}
+
+static uint64_t next_rand(Kpf *k)
+{
+	uint64_t x = k->rng;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return k->rng = x;
+}
+
+int kpageflags_count(Kpf *k, uint64_t start, uint64_t end, uint64_t max_pages, KpfCount *ret)
+{
+	KpfCount c = { .pages = end > start ? end - start : 0 };
+	int r;
+
+	if (c.pages == 0) {
+		*ret = c;
+		return 0;
+	}
+	if (max_pages == 0 || c.pages <= max_pages || c.pages <= 2 * KPF_SAMPLE_CHUNK) {
+		r = count_exact(k, start, c.pages, &c.migratable, &c.pages_read);
+		if (r < 0)
+			return r;
+		*ret = c;
+		return 0;
+	}
+
+	/* Stratified sampling: K strata of equal size, one chunk at a random
+	 * offset in each. The error bound is 2 standard errors of the total,
+	 * from the spread of the chunk fractions (treated as a simple random
+	 * sample, which overestimates the error of stratified sampling). */
+	uint64_t kstrata = MAX(max_pages / KPF_SAMPLE_CHUNK, 2u);
+	double sum = 0, sumsq = 0;
+	uint64_t est = 0;
+	for (uint64_t i = 0; i < kstrata; i++) {
+		uint64_t s0 = start + c.pages * i / kstrata, s1 = start + c.pages * (i + 1) / kstrata;
+		uint64_t len = s1 - s0, chunk = MIN(len, (uint64_t)KPF_SAMPLE_CHUNK), got, cnt;
+		uint64_t off = len > chunk ? next_rand(k) % (len - chunk + 1) : 0;
+
+		r = count_exact(k, s0 + off, chunk, &cnt, &got);
+		if (r < 0)
+			return r;
+		c.pages_read += got;
+		double f = chunk ? (double)cnt / (double)chunk : 0;
+		sum += f;
+		sumsq += f * f;
+		est += (uint64_t)(f * (double)len + 0.5);
+	}
+	double mean = sum / (double)kstrata;
+	double var = (sumsq - (double)kstrata * mean * mean) / (double)(kstrata - 1);
+	if (var < 0)
+		var = 0;
+	double stratum = (double)c.pages / (double)kstrata;
+	c.err_pages = (uint64_t)(2.0 * stratum * sqrt(var * (double)kstrata) + 0.5);
+	c.migratable = MIN(est, c.pages);
+	c.sampled = true;
+	*ret = c;
+	return 0;
+}

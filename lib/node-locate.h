@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* Where do the bytes of an address range live? One interface, two
+ * implementations, so the metric does not care where an address came from:
+ *  - physical addresses (DAMON paddr regions): the memory-block node map, and
+ *    /proc/kpageflags to count only memory DAMON can migrate;
+ *  - virtual addresses of a process (per-process targets): move_pages(2)
+ *    with nodes = NULL, which reports each page's node without moving it. */
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "kpageflags.h"
+#include "node-map.h"
+
+#define NODE_MAX 64
+
+typedef struct NodeBytes {
+	uint64_t bytes[NODE_MAX]; /* by node id */
+	uint64_t err_bytes;       /* ~95 % bound of the sampling error */
+	uint64_t pages_read;      /* work done, for the budget and debug logs */
+} NodeBytes;
+
+typedef struct NodeLocator NodeLocator;
+struct NodeLocator {
+	const char *name;
+	/* Adds to OUT the bytes of [start, end) found on each node, reading at
+	 * most about BUDGET_PAGES page entries (0 = no limit). Returns 0 or
+	 * -errno. */
+	int (*count_range)(NodeLocator *l, uint64_t start, uint64_t end, uint64_t budget_pages, NodeBytes *out);
+	void *data;
+};
+
+typedef struct PaddrLocator {
+	NodeLocator base;
+	const NodeMap *map;
+	Kpf *kpf; /* NULL: count every byte of online memory */
+} PaddrLocator;
+
+typedef struct VaddrLocator {
+	NodeLocator base;
+	pid_t pid; /* 0 = this process */
+} VaddrLocator;
+
+void paddr_locator_init(PaddrLocator *l, const NodeMap *map, Kpf *kpf);
+void vaddr_locator_init(VaddrLocator *l, pid_t pid);
+
+static inline int node_locate_count(NodeLocator *l, uint64_t start, uint64_t end, uint64_t budget_pages,
+				    NodeBytes *out)
+{
+	return l->count_range(l, start, end, budget_pages, out);
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* Rooted access to kernel files. Every kernel path dtierd touches is relative
+ * ("sys/kernel/mm/damon/...", "proc/kpageflags") and resolved against a root
+ * directory fd: "/" in production, a temp tree in tests (--root). */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+
+typedef struct Sysfs Sysfs;
+
+/* Test seam: called before every write. Return 0 to let the write through, or
+ * a -errno to make the write fail with that error (e.g. -EBUSY). */
+typedef int (*SysfsWriteHook)(void *userdata, const char *path, const char *value);
+
+struct Sysfs {
+	int root_fd;
+	SysfsWriteHook write_hook;
+	void *hook_data;
+	/* Bounded backoff for EBUSY from DAMON's trylock'ed sysfs mutex. */
+	unsigned busy_retries;   /* attempts after the first */
+	unsigned busy_sleep_us;  /* first sleep; doubles, capped at 100 ms */
+	unsigned long long n_writes; /* statistics, for tests and debug logs */
+};
+
+/* Opens ROOT as a directory. Returns 0 or -errno. */
+int sysfs_open(const char *root, Sysfs *ret);
+void sysfs_close(Sysfs *fs);
+
+/* All path arguments are printf formats relative to the root. */
+int sysfs_read_str(const Sysfs *fs, char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+int sysfs_read_u64(const Sysfs *fs, uint64_t *ret, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int sysfs_read_s64(const Sysfs *fs, int64_t *ret, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Returns true if the path exists (any type). */
+bool sysfs_exists(const Sysfs *fs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* One open+write+close of VALUE (no trailing newline added). Returns 0 or
+ * -errno; a short write is -EIO. */
+int sysfs_write_str(Sysfs *fs, const char *value, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int sysfs_write_u64(Sysfs *fs, uint64_t value, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int sysfs_write_s64(Sysfs *fs, int64_t value, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Like sysfs_write_str(), but retries -EBUSY with a bounded exponential
+ * backoff (busy_retries, busy_sleep_us). For DAMON `state` and `nr_*` files,
+ * whose handlers use mutex_trylock() and return EBUSY while any other DAMON
+ * sysfs command is in flight. Returns 0, -EBUSY when retries ran out, or
+ * another -errno. */
+int sysfs_write_str_retry(Sysfs *fs, const char *value, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
