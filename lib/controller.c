@@ -13,7 +13,7 @@ void controller_init(Controller *c, const CtlParams *p)
 	if (!c->p.gain_pct)
 		c->p.gain_pct = 60;
 	if (!c->p.unseen_tau_ms)
-		c->p.unseen_tau_ms = 15000;
+		c->p.unseen_tau_ms = 8000;
 	if (!c->p.min_bytes_per_tick)
 		c->p.min_bytes_per_tick = 256 * 1024;
 	if (!c->p.deadband_bp)
@@ -25,7 +25,6 @@ void controller_set_targets(Controller *c, const uint32_t *target_bp)
 	memcpy(c->p.target_bp, target_bp, c->p.n * sizeof(*target_bp));
 	/* A new target is a new goal: leave the band so it is pursued now. */
 	c->in_band = false;
-	c->lost_ticks = 0;
 }
 
 /* Capacity clamp: a node cannot hold more hot bytes than fit in it. Clamp its
@@ -77,13 +76,11 @@ static void clamp_targets(const Controller *c, const CtlSample *s, uint64_t tota
 void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 {
 	size_t n = c->p.n;
-	uint64_t meas_total = 0;
-
 	memset(d, 0, sizeof(*d));
 
 	/* 1. What moved since the last step (counters only grow; a smaller
 	 *    value means the scheme was recreated). */
-	double moved_in[CTL_N] = { 0 };
+	uint64_t moved_in[CTL_N] = { 0 }, moved_out[CTL_N] = { 0 };
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < n; j++) {
 			uint64_t a = s->applied[i][j], prev = c->prev_applied[i][j];
@@ -91,44 +88,46 @@ void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 			d->moved[i][j] = delta;
 			c->moved_total[i][j] += delta;
 			c->prev_applied[i][j] = a;
-			moved_in[j] += (double)delta;
+			moved_in[j] += delta;
+			moved_out[i] += delta;
 			if (delta) {
 				c->last_move_ms[i][j] = s->now_ms;
 				c->ever_moved[i][j] = true;
 			}
 		}
 
-	for (size_t i = 0; i < n; i++)
-		meas_total += s->hot_bytes[i];
-
-	/* 2. Unseen bytes: moved in, not yet measured hot at the destination.
-	 *    They fade as the measured total recovers towards the reference
-	 *    (migration conserves hot bytes), and with a time constant so a hot
-	 *    set that really shrank leaves no phantom behind. */
-	double unseen_total = 0;
-	double dt = c->started ? (double)(s->now_ms - c->last_ms) : 0;
-	double fade = c->started ? exp(-dt / (double)c->p.unseen_tau_ms) : 1.0;
+	/* 2. Unseen bytes, per destination: what it held before this episode
+	 *    plus what moved in, minus what moved out, minus what is measured
+	 *    there now. Never more than what moved in; fading after the last
+	 *    arrival so a hot set that really shrank leaves no phantom. */
+	uint64_t est[CTL_N], est_total = 0;
 	for (size_t i = 0; i < n; i++) {
-		c->unseen[i] = c->unseen[i] * fade + moved_in[i];
-		unseen_total += c->unseen[i];
-	}
-	if (!c->started || unseen_total < 0.01 * (double)meas_total || (double)meas_total > c->ref_total)
-		c->ref_total = (double)meas_total;
-	double missing = MAX(c->ref_total - (double)meas_total, 0.0);
-	if (unseen_total > missing && unseen_total > 0) {
-		double k = missing / unseen_total;
-		for (size_t i = 0; i < n; i++)
-			c->unseen[i] *= k;
-		unseen_total = missing;
+		if (moved_in[i] && !c->acc_in[i]) {
+			c->base[i] = c->prev_hot[i];
+			c->acc_out[i] = 0;
+		}
+		if (moved_in[i])
+			c->last_in_ms[i] = s->now_ms;
+		c->acc_in[i] += moved_in[i];
+		if (c->acc_in[i])
+			c->acc_out[i] += moved_out[i];
+		double unseen = 0;
+		if (c->acc_in[i]) {
+			double expect = (double)c->base[i] + (double)c->acc_in[i] - (double)c->acc_out[i];
+			unseen = MIN(MAX(expect - (double)s->hot_bytes[i], 0.0), (double)c->acc_in[i]);
+			unseen *= exp(-(double)(s->now_ms - c->last_in_ms[i]) / (double)c->p.unseen_tau_ms);
+			/* Caught up (or faded): the episode is over. */
+			if (unseen < 0.005 * (double)c->acc_in[i] + 4096) {
+				unseen = 0;
+				c->acc_in[i] = c->acc_out[i] = 0;
+			}
+		}
+		est[i] = s->hot_bytes[i] + (uint64_t)unseen;
+		est_total += est[i];
+		c->prev_hot[i] = s->hot_bytes[i];
 	}
 
 	/* 3. Estimate. */
-	uint64_t est[CTL_N];
-	for (size_t i = 0; i < n; i++)
-		est[i] = s->hot_bytes[i] + (uint64_t)c->unseen[i];
-	uint64_t est_total = 0;
-	for (size_t i = 0; i < n; i++)
-		est_total += est[i];
 	d->estimate_total = est_total;
 	metric_shares_bp(s->hot_bytes, n, d->measured_bp);
 	metric_shares_bp(est, n, d->estimate_bp);
@@ -152,28 +151,32 @@ void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 		return;
 	}
 
-	/* 5. Band with hysteresis: stop inside the deadband, resume only past
-	 *    twice the deadband seen on two intervals in a row (one noisy
-	 *    measurement must not restart migration). */
+	/* 5. Band with hysteresis: stop inside the deadband; resume only when
+	 *    the median of the last three estimates is past twice the
+	 *    deadband. */
+	memmove(c->hist_bp[1], c->hist_bp[0], sizeof(c->hist_bp[0]) * 2);
+	memcpy(c->hist_bp[0], d->estimate_bp, sizeof(c->hist_bp[0]));
+	c->n_hist = MIN(c->n_hist + 1, 3u);
 	int32_t err[CTL_N];
-	uint32_t worst = 0;
+	uint32_t worst = 0, worst_median = 0;
 	for (size_t i = 0; i < n; i++) {
 		err[i] = (int32_t)d->target_bp[i] - (int32_t)d->estimate_bp[i];
 		worst = MAX(worst, (uint32_t)abs(err[i]));
+		uint32_t a = c->hist_bp[0][i], b = c->n_hist > 1 ? c->hist_bp[1][i] : a,
+			 m = c->n_hist > 2 ? c->hist_bp[2][i] : b;
+		uint32_t med = MAX(MIN(a, b), MIN(MAX(a, b), m));
+		worst_median = MAX(worst_median, (uint32_t)abs((int32_t)d->target_bp[i] - (int32_t)med));
 	}
 	if (c->in_band) {
-		if (worst > 2 * c->p.deadband_bp) {
-			if (++c->lost_ticks >= 2) {
-				c->in_band = false;
-				c->lost_ticks = 0;
-				d->events |= CTL_EV_LOST;
-			}
-		} else {
-			c->lost_ticks = 0;
+		if (c->n_hist >= 3 && worst_median > 2 * c->p.deadband_bp) {
+			c->in_band = false;
+			d->events |= CTL_EV_LOST;
 		}
 	} else if (worst <= c->p.deadband_bp) {
 		c->in_band = true;
 		d->events |= CTL_EV_REACHED;
+		/* Judge leaving the band on estimates from inside it only. */
+		c->n_hist = 1;
 	}
 	d->in_band = c->in_band;
 	if (c->in_band)

@@ -12,11 +12,14 @@
  * it. Counting only what DAMON sees would make the destination look short
  * and keep migration going past the target, after which the opposite scheme
  * undoes it. The controller therefore carries the bytes it moved as "unseen"
- * on their destination until the measured total of hot bytes (which
- * migration conserves) has recovered, moves only a fraction (gain) of the
- * remaining error per interval, stops inside a deadband, restarts only past
- * twice the deadband, and never reverses a pair's direction within hold_ms
- * of its last move. */
+ * on their destination until the destination's measurement has caught up
+ * with what it held before plus what moved in (fading with unseen_tau_ms in
+ * case it never does), moves only a fraction (gain) of the remaining error
+ * per interval, stops inside a deadband, restarts only when the median of
+ * the last three estimates is past twice the deadband (one noisy measurement
+ * must not restart migration: seen on 7.3, a single interval read 80 MiB hot
+ * for a 64 MiB hot set), and never reverses a pair's direction within
+ * hold_ms of its last move. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -68,13 +71,18 @@ typedef struct Controller {
 	CtlParams p;
 	bool started;
 	bool in_band;
-	unsigned lost_ticks;
 	uint64_t last_ms;
 	uint64_t prev_applied[CTL_N][CTL_N];
 	uint64_t last_move_ms[CTL_N][CTL_N];
 	bool ever_moved[CTL_N][CTL_N];
-	double unseen[CTL_N];
-	double ref_total;
+	/* Per destination: measured hot bytes before the current migration
+	 * episode, bytes moved in and out since, and when bytes last came in. */
+	uint64_t base[CTL_N];
+	uint64_t acc_in[CTL_N], acc_out[CTL_N];
+	uint64_t last_in_ms[CTL_N];
+	uint64_t prev_hot[CTL_N];
+	uint32_t hist_bp[3][CTL_N]; /* last estimates, for the median */
+	unsigned n_hist;
 	bool clamped[CTL_N];
 	uint64_t moved_total[CTL_N][CTL_N];
 } Controller;

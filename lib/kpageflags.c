@@ -72,7 +72,7 @@ static uint64_t find_head(Kpf *k, uint64_t pfn)
 {
 	uint64_t buf[KPF_MAX_LOOKBACK];
 	uint64_t first = pfn > KPF_MAX_LOOKBACK ? pfn - KPF_MAX_LOOKBACK : 0;
-	size_t n;
+	size_t n = 0;
 
 	if (pfn == 0 || pread_entries(k, first, buf, (size_t)(pfn - first), &n) < 0)
 		return 0;
@@ -92,7 +92,7 @@ static int count_exact(Kpf *k, uint64_t pfn, uint64_t n, uint64_t *ret_count, ui
 	uint64_t count = 0, read_total = 0;
 
 	while (n > 0) {
-		size_t want = (size_t)MIN(n, (uint64_t)READ_BATCH), got;
+		size_t want = (size_t)MIN(n, (uint64_t)READ_BATCH), got = 0;
 		int r = pread_entries(k, pfn, buf, want, &got);
 		if (r < 0)
 			return r;
