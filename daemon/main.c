@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +20,8 @@ static void usage(FILE *f)
 		"  -c, --config PATH   configuration file (default %s)\n"
 		"  -t, --test-config   check the configuration, print it, touch nothing\n"
 		"  -r, --root DIR      resolve kernel paths (sys/, proc/) under DIR (tests)\n"
+		"      --cleanup       remove the DAMON state a stopped or crashed dtierd left\n"
+		"                      (its kdamond, DAMON_STAT takeover) and exit\n"
 		"  -v, --verbose       log per-interval measurements (debug level)\n"
 		"  -h, --help          show this help\n"
 		"  -V, --version       show the version\n\n"
@@ -49,10 +52,11 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "cleanup", no_argument, NULL, 'C' },
 		{},
 	};
 	const char *config_path = DTIERD_CONFIG_PATH, *root = "/";
-	bool test_config = false;
+	bool test_config = false, cleanup = false;
 	int c;
 
 	log_open();
@@ -70,6 +74,9 @@ int main(int argc, char **argv)
 		case 'v':
 			log_set_max_level(LOG_DEBUG);
 			break;
+		case 'C':
+			cleanup = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
@@ -84,6 +91,31 @@ int main(int argc, char **argv)
 	if (optind < argc) {
 		fprintf(stderr, "dtierd: unexpected argument '%s'; see dtierd --help\n", argv[optind]);
 		return EXIT_USAGE;
+	}
+
+	if (cleanup) {
+		/* ExecStopPost=: runs after the main process is gone, whatever
+		 * way it went; it needs only run_dir, so a broken config file
+		 * must not stop it. */
+		ConfigErrors cerrs = { 0 };
+		Config *ccfg = NULL;
+		const char *run_dir = "/run/dtierd";
+		Sysfs fs;
+		if (config_load(config_path, &ccfg, &cerrs) == 0)
+			run_dir = ccfg->run_dir;
+		else
+			log_warning("%s is not valid, cleaning up with run_dir %s", config_path, run_dir);
+		config_errors_clear(&cerrs);
+		int r = sysfs_open(root, &fs);
+		if (r < 0) {
+			log_error("cannot open root directory %s: %s", root, strerror(-r));
+			config_free(ccfg);
+			return EXIT_USAGE;
+		}
+		r = manager_recover(&fs, run_dir);
+		sysfs_close(&fs);
+		config_free(ccfg);
+		return r == 0 ? EXIT_OK : r == -EALREADY ? EXIT_REFUSED : EXIT_RUNTIME;
 	}
 
 	ConfigErrors errs = { 0 };

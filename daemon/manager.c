@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
@@ -196,6 +197,73 @@ static void write_runstate(Manager *m)
 
 static int on_tick(sd_event_source *s, uint64_t usec, void *userdata);
 
+/* A previous instance that died without cleaning up (SIGKILL, crash, a
+ * watchdog abort) leaves its kdamond running and its run-state file behind.
+ * Remove what it created, and only that: the kdamond it recorded, if it still
+ * runs as the recorded kernel thread (or is stopped), and give DAMON_STAT
+ * back if it had taken it. Returns 0 (nothing left, or cleaned), -EALREADY
+ * if the recorded dtierd is still alive, or -errno. */
+int manager_recover(Sysfs *fs, const char *run_dir)
+{
+	RunState st;
+	Damon d;
+	int r;
+
+	r = runstate_read(run_dir, &st);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0) {
+		log_warning("%s/state is unreadable (%s); not touching any kdamond, removing it", run_dir, strerror(-r));
+		(void)runstate_remove(run_dir);
+		return 0;
+	}
+	if (st.pid > 0 && st.pid != getpid() && kill(st.pid, 0) == 0) {
+		char comm[64] = "";
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)st.pid);
+		FILE *f = fopen(path, "re");
+		if (f) {
+			if (!fgets(comm, sizeof(comm), f))
+				comm[0] = '\0';
+			fclose(f);
+		}
+		if (strncmp(comm, "dtierd", 6) == 0) {
+			log_error("another dtierd (pid %d) is running and owns kdamond %d (%s/state)", (int)st.pid,
+				  st.kdamond, run_dir);
+			return -EALREADY;
+		}
+	}
+	if (st.kdamond >= 0) {
+		r = damon_adopt(&d, fs, (unsigned)st.kdamond, st.kdamond_pid, st.created_kdamonds);
+		if (r == 0) {
+			r = damon_teardown(&d);
+			if (r < 0) {
+				log_error("cannot remove kdamond %d left by dtierd pid %d: %s", st.kdamond, (int)st.pid,
+					  strerror(-r));
+				return r;
+			}
+			log_notice("removed kdamond %d left behind by dtierd pid %d", st.kdamond, (int)st.pid);
+		} else if (r == -EPERM) {
+			log_warning("kdamond %d runs as pid other than the recorded %lld: not ours any more, leaving it alone",
+				    st.kdamond, (long long)st.kdamond_pid);
+		} else if (r != -ENOENT) {
+			log_error("cannot inspect kdamond %d left by dtierd pid %d: %s", st.kdamond, (int)st.pid,
+				  strerror(-r));
+			return r;
+		}
+	}
+	if (st.damon_stat_taken) {
+		r = damon_module_set_enabled(fs, DAMON_MOD_STAT, true);
+		if (r < 0)
+			log_error("cannot turn damon_stat back on: %s", strerror(-r));
+		else
+			log_notice("turned damon_stat back on (dtierd pid %d had turned it off)", (int)st.pid);
+	}
+	(void)runstate_remove(run_dir);
+	return 0;
+}
+
+
 int manager_start(Manager *m, Config *cfg, const char *root, sd_event *event)
 {
 	char desc[256], path[512];
@@ -228,6 +296,12 @@ int manager_start(Manager *m, Config *cfg, const char *root, sd_event *event)
 	}
 	if (check_nodes(m) < 0)
 		return EXIT_KERNEL;
+
+	r = manager_recover(&m->fs, cfg->run_dir);
+	if (r == -EALREADY)
+		return EXIT_REFUSED;
+	if (r < 0)
+		return EXIT_RUNTIME;
 
 	/* Refuse before writing anything if the tree is someone else's. */
 	r = damon_check_foreign(&m->fs, desc, sizeof(desc));
@@ -281,6 +355,7 @@ int manager_start(Manager *m, Config *cfg, const char *root, sd_event *event)
 		log_error("cannot create a kdamond under /sys/kernel/mm/damon/admin/kdamonds: %s", strerror(-r));
 		goto fail_runtime;
 	}
+	write_runstate(m);
 	r = damon_require_features(&m->damon.feat, desc, sizeof(desc));
 	if (r < 0) {
 		log_fields(LOG_ERR, MSGID_KERNEL_FEATURE, NULL, 0, "kernel too old: dtierd needs %s", desc);

@@ -51,5 +51,8 @@ typedef struct Manager {
 int manager_start(Manager *m, Config *cfg, const char *root, sd_event *event);
 /* Undo everything (off, remove our kdamond, restore DAMON_STAT). */
 void manager_stop(Manager *m);
+/* Removes DAMON state left by a dead dtierd per RUN_DIR/state (see
+ * manager.c). Returns 0, -EALREADY if that dtierd still runs, or -errno. */
+int manager_recover(Sysfs *fs, const char *run_dir);
 /* Re-reads the config file (SIGHUP). */
 void manager_reload(Manager *m);

@@ -472,3 +472,32 @@ int damon_teardown(Damon *d)
 	}
 	return first;
 }
+
+int damon_adopt(Damon *d, Sysfs *fs, unsigned kd, int64_t kdamond_pid, bool created_kdamonds)
+{
+	uint64_t nr;
+	int64_t pid = -1;
+	int r;
+
+	*d = (Damon){ .fs = fs, .kd = kd };
+	snprintf(d->dir, sizeof(d->dir), KDAMONDS "/%u", kd);
+	r = sysfs_read_u64(fs, &nr, KDAMONDS "/nr_kdamonds");
+	if (r < 0)
+		return r;
+	if (kd >= nr)
+		return -ENOENT;
+	r = damon_is_running(d);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		r = damon_read_pid(d, &pid);
+		if (r < 0)
+			return r;
+		if (pid != kdamond_pid)
+			return -EPERM;
+	}
+	d->staged = true;
+	d->started = pid >= 0;
+	d->created_kdamonds = created_kdamonds;
+	return 0;
+}

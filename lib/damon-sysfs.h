@@ -132,3 +132,10 @@ int damon_read_pid(Damon *d, int64_t *ret);
  * context and, if we created it, the kdamond directory (nr_kdamonds back to
  * 0). Safe on a half-built Damon. Returns 0 or the first -errno. */
 int damon_teardown(Damon *d);
+
+/* Re-attaches to kdamond KD that an earlier dtierd instance created (per its
+ * run-state file) so that it can be torn down: only if the kdamond exists
+ * and is either stopped or still runs as pid KDAMOND_PID (a different pid
+ * means the directory was recreated by someone else since). Returns 0,
+ * -ENOENT if there is no such kdamond, -EPERM if it is not ours, or -errno. */
+int damon_adopt(Damon *d, Sysfs *fs, unsigned kd, int64_t kdamond_pid, bool created_kdamonds);
