@@ -672,10 +672,87 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
+static bool same_nodes(const Config *a, const Config *b)
+{
+	if (a->n_tiers != b->n_tiers)
+		return false;
+	for (size_t i = 0; i < a->n_tiers; i++)
+		if (a->tiers[i].node != b->tiers[i].node)
+			return false;
+	return true;
+}
+
+/* Applies NC to the running kdamond: re-stage the whole plan and commit. The
+ * kernel matches schemes by index and keeps monitoring results and the
+ * quota state of schemes it already had. Returns 0 or -errno; *ret_path
+ * names a file that failed. */
+static int reload_commit(Manager *m, Config *nc, char *ret_path, size_t path_size)
+{
+	Config *old = m->cfg;
+	int r;
+
+	for (size_t i = 0; i < nc->n_tiers; i++)
+		if (node_map_node_bytes(&m->map, nc->tiers[i].node) == 0) {
+			snprintf(ret_path, path_size, "%s: tiers[%zu].node = %d has no online memory", nc->path, i,
+				 nc->tiers[i].node);
+			return -ENOENT;
+		}
+	m->cfg = nc;
+	m->window_ms = MAX(nc->monitor.aggr_us / 1000, 1u);
+	DamonPlan plan = { 0 };
+	DamonPlan saved = m->plan;
+	int saved_pairs[CTL_N][CTL_N];
+	memcpy(saved_pairs, m->pair_scheme, sizeof(saved_pairs));
+	m->plan = plan;
+	r = build_regions(m, &m->plan);
+	if (r >= 0) {
+		build_plan(m);
+		for (size_t s = 0; s < nc->n_tiers && r >= 0; s++)
+			for (size_t d = 0; d < nc->n_tiers && r >= 0; d++)
+				if (m->pair_scheme[s][d] >= 0)
+					r = build_rejects(m, nc->tiers[s].node, &m->plan.schemes[m->pair_scheme[s][d]]);
+	}
+	if (r >= 0)
+		r = damon_stage(&m->damon, &m->plan, ret_path, path_size);
+	if (r >= 0)
+		r = damon_commit(&m->damon);
+	if (r < 0 && r != -ESRCH) {
+		/* Not committed: the kdamond still runs the old plan. */
+		m->cfg = old;
+		m->window_ms = MAX(old->monitor.aggr_us / 1000, 1u);
+		m->plan = saved;
+		memcpy(m->pair_scheme, saved_pairs, sizeof(saved_pairs));
+		(void)damon_stage(&m->damon, &m->plan, NULL, 0);
+		return r;
+	}
+	if (r < 0) {
+		config_free(old); /* -ESRCH: the kdamond died on commit; we exit. */
+		return r;
+	}
+	/* New pair schemes start disarmed (first quota window); the next
+	 * interval arms them and sets their quotas. */
+	m->armed = false;
+	memset(m->committed_quota, 0, sizeof(m->committed_quota));
+	if (same_nodes(old, nc)) {
+		uint32_t t[CTL_N];
+		for (size_t i = 0; i < nc->n_tiers; i++)
+			t[i] = nc->tiers[i].hot_share_bp;
+		m->ctl.p.deadband_bp = nc->migration.deadband_bp;
+		m->ctl.p.hold_ms = nc->migration.hold_s * 1000;
+		m->ctl.p.max_bytes_per_tick = (uint64_t)nc->migration.max_mib_per_s * MIB * nc->interval_ms / 1000;
+		controller_set_targets(&m->ctl, t);
+	} else {
+		controller_setup(m);
+	}
+	config_free(old);
+	return 0;
+}
+
 void manager_reload(Manager *m)
 {
 	ConfigErrors errs = { 0 };
 	Config *nc = NULL;
+	char path[512] = "";
 
 	sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64, (uint64_t)now_ms() * 1000);
 	int r = config_load(m->cfg->path, &nc, &errs);
@@ -686,29 +763,53 @@ void manager_reload(Manager *m)
 			const char *fields[] = { f1 };
 			log_fields(LOG_ERR, MSGID_CONFIG_REJECTED, fields, 1, "%s", errs.msg[i]);
 		}
-		log_error("reload rejected: keeping the running configuration");
+		log_error("reload rejected, still running the previous configuration of %s", m->cfg->path);
 		config_errors_clear(&errs);
 		sd_notify(false, "READY=1");
 		return;
 	}
-	if (!config_only_targets_differ(m->cfg, nc)) {
-		log_warning("reload: only tier targets can change without a restart; keeping the running configuration");
+	if (strcmp(nc->run_dir, m->cfg->run_dir) != 0 || nc->damon_stat_takeover != m->cfg->damon_stat_takeover)
+		log_warning("reload: run_dir and damon_stat_takeover take effect at the next start, ignoring");
+	free(nc->run_dir);
+	nc->run_dir = strdup(m->cfg->run_dir);
+	nc->damon_stat_takeover = m->cfg->damon_stat_takeover;
+
+	if (config_only_targets_differ(m->cfg, nc)) {
+		/* Only goals change: the next interval writes them and issues
+		 * commit_schemes_quota_goals. */
+		uint32_t t[CTL_N];
+		for (size_t i = 0; i < nc->n_tiers; i++) {
+			t[i] = nc->tiers[i].hot_share_bp;
+			if (t[i] != m->cfg->tiers[i].hot_share_bp)
+				log_notice("reload: node %d target %u bp -> %u bp", nc->tiers[i].node,
+					   m->cfg->tiers[i].hot_share_bp, t[i]);
+		}
+		m->ctl.p.deadband_bp = nc->migration.deadband_bp;
+		m->ctl.p.hold_ms = nc->migration.hold_s * 1000;
+		/* The per-window quota follows the speed cap at the next
+		 * interval; no scheme changes. */
+		m->ctl.p.max_bytes_per_tick = (uint64_t)nc->migration.max_mib_per_s * MIB * nc->interval_ms / 1000;
+		controller_set_targets(&m->ctl, t);
+		m->cfg->migration = nc->migration;
+		m->cfg->measure = nc->measure;
+		for (size_t i = 0; i < nc->n_tiers; i++)
+			m->cfg->tiers[i].hot_share_bp = t[i];
 		config_free(nc);
-		sd_notify(false, "READY=1");
-		return;
+	} else {
+		r = reload_commit(m, nc, path, sizeof(path));
+		if (r == -ESRCH) {
+			log_error("reload: the kdamond stopped on commit (the kernel rejected the new configuration)");
+			sd_event_exit(m->event, EXIT_RUNTIME);
+			return;
+		}
+		if (r < 0) {
+			log_error("reload: cannot apply the new configuration (%s%s%s), still running the previous one",
+				  path, path[0] ? ": " : "", strerror(-r));
+			config_free(nc);
+			sd_notify(false, "READY=1");
+			return;
+		}
+		log_notice("reload: committed the new configuration to the running kdamond %u", m->damon.kd);
 	}
-	uint32_t t[CTL_N];
-	for (size_t i = 0; i < nc->n_tiers; i++) {
-		t[i] = nc->tiers[i].hot_share_bp;
-		if (t[i] != m->cfg->tiers[i].hot_share_bp)
-			log_notice("reload: node %d target %u bp -> %u bp", nc->tiers[i].node,
-				   m->cfg->tiers[i].hot_share_bp, t[i]);
-	}
-	controller_set_targets(&m->ctl, t);
-	/* Keep what applies to the running kdamond; adopt the rest. */
-	m->cfg->migration = nc->migration;
-	for (size_t i = 0; i < nc->n_tiers; i++)
-		m->cfg->tiers[i].hot_share_bp = t[i];
-	config_free(nc);
 	sd_notify(false, "READY=1");
 }

@@ -67,5 +67,6 @@ void config_print(const Config *c, void *f);
 unsigned config_hot_min_nr_accesses(const Config *c);
 /* Index of NODE in c->tiers, or -1. */
 int config_tier_index(const Config *c, int node);
-/* True if A and B differ only in tier targets (apply with a goal commit). */
+/* True if A and B differ at most in tier targets, migration and measure
+ * settings: what applies without changing the kdamond's schemes. */
 bool config_only_targets_differ(const Config *a, const Config *b);
