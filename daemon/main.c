@@ -165,8 +165,12 @@ int main(int argc, char **argv)
 	r = sd_event_loop(event);
 	code = r < 0 ? EXIT_RUNTIME : r;
 	sd_notify(false, "STOPPING=1");
-	manager_stop(&m);
-	log_fields(LOG_NOTICE, MSGID_STOPPED, NULL, 0, "stopped; DAMON state created by dtierd removed");
+	if (manager_stop(&m) < 0) {
+		/* Leave the rest to ExecStopPost=dtierd --cleanup. */
+		code = code ? code : EXIT_RUNTIME;
+	} else {
+		log_fields(LOG_NOTICE, MSGID_STOPPED, NULL, 0, "stopped; DAMON state created by dtierd removed");
+	}
 	sd_event_unref(event);
 	return code;
 }

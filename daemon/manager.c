@@ -158,21 +158,17 @@ static int check_nodes(Manager *m)
  * exclusively: while one runs, `on` of a sysfs kdamond fails with EBUSY. */
 static int check_modules(Manager *m)
 {
+	bool take_stat = false;
+
+	/* Decide for every module before changing any: a refusal must leave
+	 * DAMON_STAT as it was. */
 	for (unsigned mod = 0; mod < _DAMON_MOD_MAX; mod++) {
 		int r = damon_module_enabled(&m->fs, mod);
 		if (r <= 0)
 			continue;
 		const char *name = damon_module_name(mod);
 		if (mod == DAMON_MOD_STAT && m->cfg->damon_stat_takeover) {
-			r = damon_module_set_enabled(&m->fs, mod, false);
-			if (r < 0) {
-				log_error("cannot turn %s off (/sys/module/%s/parameters/enabled): %s", name, name,
-					  strerror(-r));
-				return EXIT_RUNTIME;
-			}
-			m->damon_stat_taken = true;
-			log_notice("turned %s off for dtierd's lifetime (damon_stat_takeover = true); it is turned back on at exit",
-				   name);
+			take_stat = true;
 			continue;
 		}
 		log_fields(LOG_ERR, MSGID_FOREIGN_DAMON, NULL, 0,
@@ -180,6 +176,15 @@ static int check_modules(Manager *m)
 			   "'echo N > /sys/module/%s/parameters/enabled'%s",
 			   name, name, mod == DAMON_MOD_STAT ? " or set damon_stat_takeover = true; in the config" : "");
 		return EXIT_REFUSED;
+	}
+	if (take_stat) {
+		int r = damon_module_set_enabled(&m->fs, DAMON_MOD_STAT, false);
+		if (r < 0) {
+			log_error("cannot turn damon_stat off (/sys/module/damon_stat/parameters/enabled): %s", strerror(-r));
+			return EXIT_RUNTIME;
+		}
+		m->damon_stat_taken = true;
+		log_notice("turned damon_stat off for dtierd's lifetime (damon_stat_takeover = true); it is turned back on at exit");
 	}
 	return EXIT_OK;
 }
@@ -415,20 +420,24 @@ fail:
 	return m->exit_code;
 }
 
-void manager_stop(Manager *m)
+int manager_stop(Manager *m)
 {
-	int r;
+	int r, ret = 0;
 
 	m->timer = sd_event_source_unref(m->timer);
 	r = damon_teardown(&m->damon);
-	if (r < 0)
+	if (r < 0) {
 		log_error("cleaning up kdamond %u failed: %s", m->damon.kd, strerror(-r));
+		ret = r;
+	}
 	if (m->damon_stat_taken) {
 		r = damon_module_set_enabled(&m->fs, DAMON_MOD_STAT, true);
-		if (r < 0)
+		if (r < 0) {
 			log_error("cannot turn damon_stat back on: %s", strerror(-r));
-		else
+			ret = ret ?: r;
+		} else {
 			log_notice("turned damon_stat back on");
+		}
 		m->damon_stat_taken = false;
 	}
 	if (m->cfg)
@@ -442,6 +451,7 @@ void manager_stop(Manager *m)
 	m->cfg = NULL;
 	free(m->root);
 	m->root = NULL;
+	return ret;
 }
 
 static uint64_t roundup_pow2(uint64_t v)
@@ -522,9 +532,9 @@ static void notify_status(Manager *m, const CtlDecision *d)
 		}
 	o += (size_t)snprintf(status + o, sizeof(status) - o, "%s", d->in_band ? "on target:" : "converging:");
 	for (size_t i = 0; i < n && o < sizeof(status); i++)
-		o += (size_t)snprintf(status + o, sizeof(status) - o, " node%d %u.%u%%/%u%% (+%" PRIu64 "/-%" PRIu64 " MiB)",
+		o += (size_t)snprintf(status + o, sizeof(status) - o, " node%d %u.%u%%/%u.%u%% (+%" PRIu64 "/-%" PRIu64 " MiB)",
 				      node_of(m, i), d->estimate_bp[i] / 100, d->estimate_bp[i] % 100 / 10,
-				      d->target_bp[i] / 100, in[i] / MIB, out[i] / MIB);
+				      d->target_bp[i] / 100, d->target_bp[i] % 100 / 10, in[i] / MIB, out[i] / MIB);
 	sd_notifyf(false, "STATUS=%s", status);
 }
 
@@ -789,7 +799,11 @@ void manager_reload(Manager *m)
 		/* The per-window quota follows the speed cap at the next
 		 * interval; no scheme changes. */
 		m->ctl.p.max_bytes_per_tick = (uint64_t)nc->migration.max_mib_per_s * MIB * nc->interval_ms / 1000;
-		controller_set_targets(&m->ctl, t);
+		bool changed = false;
+		for (size_t i = 0; i < nc->n_tiers; i++)
+			changed |= t[i] != m->cfg->tiers[i].hot_share_bp;
+		if (changed)
+			controller_set_targets(&m->ctl, t);
 		m->cfg->migration = nc->migration;
 		m->cfg->measure = nc->measure;
 		for (size_t i = 0; i < nc->n_tiers; i++)

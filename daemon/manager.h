@@ -49,8 +49,9 @@ typedef struct Manager {
 /* Sets up DAMON from CFG (taking ownership of CFG). Returns an EXIT_* code;
  * on failure everything set up so far is undone and the reason logged. */
 int manager_start(Manager *m, Config *cfg, const char *root, sd_event *event);
-/* Undo everything (off, remove our kdamond, restore DAMON_STAT). */
-void manager_stop(Manager *m);
+/* Undo everything (off, remove our kdamond, restore DAMON_STAT). Returns 0
+ * or the first -errno (already logged). */
+int manager_stop(Manager *m);
 /* Removes DAMON state left by a dead dtierd per RUN_DIR/state (see
  * manager.c). Returns 0, -EALREADY if that dtierd still runs, or -errno. */
 int manager_recover(Sysfs *fs, const char *run_dir);
