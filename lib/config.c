@@ -160,6 +160,10 @@ static int parse(const char *name, config_t *cf, Config **ret, ConfigErrors *err
 	get_int(&p, root, "", "interval_ms", 100, 3600000, false, 1000, &v);
 	c->interval_ms = (unsigned)v;
 
+	/* The cross-checks below need this group's own keys valid, not the
+	 * whole file so far: an unrelated error must not hide them. */
+	bool failed_before_monitor = p.failed;
+	p.failed = false;
 	const config_setting_t *g = get_group(&p, root, "monitor", true, keys_monitor);
 	get_int(&p, g, "monitor.", "sample_us", 100, 10000000, false, 5000, &v);
 	c->monitor.sample_us = (uint64_t)v;
@@ -183,6 +187,7 @@ static int parse(const char *name, config_t *cf, Config **ret, ConfigErrors *err
 			p.failed = true;
 		}
 	}
+	p.failed = p.failed || failed_before_monitor;
 
 	g = get_group(&p, root, "hot", true, keys_hot);
 	get_int(&p, g, "hot.", "min_access_percent", 1, 100, false, 5, &v);
@@ -241,6 +246,10 @@ static int parse(const char *name, config_t *cf, Config **ret, ConfigErrors *err
 		int n = config_setting_length(s);
 		unsigned long sum = 0;
 		bool tiers_ok = true;
+		/* Only nodes that were read count for the duplicate check: a
+		 * missing or invalid node is 0 here and would also be reported
+		 * as "listed twice". */
+		bool node_ok[CONFIG_MAX_TIERS] = { false };
 
 		if (n < 2 || n > CONFIG_MAX_TIERS) {
 			add_error(errs, name, line_of(s, 1), "tiers has %d entries, must have between 2 and %d", n,
@@ -262,16 +271,20 @@ static int parse(const char *name, config_t *cf, Config **ret, ConfigErrors *err
 			bool before = p.failed;
 			p.failed = false;
 			check_keys(&p, t, prefix, keys_tier);
+			bool keys_failed = p.failed;
+			p.failed = false;
 			get_int(&p, t, prefix, "node", 0, 63, false, 0, &v);
 			c->tiers[i].node = (int)v;
+			node_ok[i] = !p.failed;
+			p.failed = p.failed || keys_failed;
 			get_int(&p, t, prefix, "hot_share_bp", 0, 10000, false, 0, &v);
 			c->tiers[i].hot_share_bp = (unsigned)v;
 			if (p.failed)
 				tiers_ok = false;
 			p.failed = p.failed || before;
 			sum += c->tiers[i].hot_share_bp;
-			for (int j = 0; j < i; j++)
-				if (c->tiers[j].node == c->tiers[i].node) {
+			for (int j = 0; j < i && node_ok[i]; j++)
+				if (node_ok[j] && c->tiers[j].node == c->tiers[i].node) {
 					add_error(errs, name, line_of(config_setting_get_member(t, "node"), 1),
 						  "tiers[%d].node = %d is listed twice (also tiers[%d])", i,
 						  c->tiers[i].node, j);

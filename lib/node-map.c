@@ -109,7 +109,9 @@ int node_map_load(const Sysfs *fs, NodeMap *ret)
 		}
 	}
 
-	qsort(blocks, n, sizeof(*blocks), cmp_block);
+	/* qsort() with a NULL base is undefined even for 0 elements. */
+	if (n > 0)
+		qsort(blocks, n, sizeof(*blocks), cmp_block);
 
 	NodeRange *ranges = calloc(MAX(n, 1u), sizeof(*ranges));
 	if (!ranges)

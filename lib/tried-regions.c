@@ -75,7 +75,9 @@ int tried_regions_read(const Sysfs *fs, const char *dir, RegionList *ret)
 		}
 		names[n++] = (Named){ idx };
 	}
-	qsort(names, n, sizeof(*names), cmp_named);
+	/* qsort() with a NULL base is undefined even for 0 elements. */
+	if (n > 0)
+		qsort(names, n, sizeof(*names), cmp_named);
 
 	for (size_t i = 0; i < n; i++) {
 		Region reg;

@@ -1,0 +1,712 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* config.c: the operator's view. A valid file gives the documented values
+ * (defaults included); every kind of invalid file is rejected with messages
+ * that name the file, the line and the key, all problems at once. */
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "test-util.h"
+
+/* The smallest valid file: only the required keys. */
+#define MINIMAL                                                                                    \
+	"interval_ms = 1000;\n"                                                                    \
+	"monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n" \
+	"hot = { min_access_percent = 5; };\n"                                                     \
+	"migration = { max_mib_per_s = 256; };\n"                                                  \
+	"tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n"
+
+typedef struct Result {
+	int r;
+	Config *c;
+	ConfigErrors e;
+} Result;
+
+static Result load(const char *text)
+{
+	Result res = { 0 };
+	res.r = config_load_string("test.conf", text, &res.c, &res.e);
+	return res;
+}
+
+static void result_free(Result *res)
+{
+	config_free(res->c);
+	config_errors_clear(&res->e);
+}
+
+static void dump(const Result *res)
+{
+	for (size_t i = 0; i < res->e.n; i++)
+		print_message("  [%zu] %s\n", i, res->e.msg[i]);
+}
+
+/* Loads TEXT expecting -EINVAL and exactly N_EXPECTED messages; the first
+ * must contain every needle (NULL-terminated). */
+static void expect_invalid(const char *text, size_t n_expected, ...)
+{
+	/* n_expected == 0: at least one message, the first one checked. */
+	Result res = load(text);
+	va_list ap;
+
+	if (res.r != -EINVAL || (n_expected ? res.e.n != n_expected : res.e.n == 0))
+		dump(&res);
+	assert_int_equal(res.r, -EINVAL);
+	assert_null(res.c);
+	if (n_expected)
+		assert_int_equal(res.e.n, n_expected);
+	else
+		assert_true(res.e.n > 0);
+	va_start(ap, n_expected);
+	for (const char *needle = va_arg(ap, const char *); needle; needle = va_arg(ap, const char *)) {
+		if (!strstr(res.e.msg[0], needle))
+			fail_msg("message '%s' lacks '%s'", res.e.msg[0], needle);
+	}
+	va_end(ap);
+	result_free(&res);
+}
+
+static void test_minimal_values_and_defaults(void **state)
+{
+	Result res = load(MINIMAL);
+
+	dump(&res);
+	assert_int_equal(res.r, 0);
+	assert_int_equal(res.e.n, 0);
+	Config *c = res.c;
+	assert_string_equal(c->path, "test.conf");
+	assert_int_equal(c->interval_ms, 1000);
+	assert_int_equal(c->monitor.sample_us, 5000);
+	assert_int_equal(c->monitor.aggr_us, 100000);
+	assert_int_equal(c->monitor.min_regions, 10);
+	assert_int_equal(c->monitor.max_regions, 1000);
+	assert_int_equal(c->hot.min_access_percent, 5);
+	assert_int_equal(c->migration.max_mib_per_s, 256);
+	/* Defaults of the optional keys (dtierd.conf(5)). */
+	assert_int_equal(c->hot.min_age_ms, 0);
+	assert_int_equal(c->migration.deadband_bp, 150);
+	assert_int_equal(c->migration.hold_s, 10);
+	assert_int_equal(c->measure.kpageflags_max_pages, 1 << 20);
+	assert_false(c->damon_stat_takeover);
+	assert_string_equal(c->run_dir, "/run/dtierd");
+	assert_int_equal(c->n_tiers, 2);
+	assert_int_equal(c->tiers[0].node, 0);
+	assert_int_equal(c->tiers[0].hot_share_bp, 6000);
+	assert_int_equal(c->tiers[1].node, 1);
+	assert_int_equal(c->tiers[1].hot_share_bp, 4000);
+	assert_int_equal(config_tier_index(c, 1), 1);
+	assert_int_equal(config_tier_index(c, 0), 0);
+	assert_int_equal(config_tier_index(c, 2), -1);
+	result_free(&res);
+}
+
+static void test_all_keys(void **state)
+{
+	Result res = load("interval_ms = 250;\n"
+			  "monitor = { sample_us = 2000; aggr_us = 40000; min_regions = 3; max_regions = 3; };\n"
+			  "hot = { min_access_percent = 100; min_age_ms = 3600000; };\n"
+			  "migration = { max_mib_per_s = 1; deadband_bp = 2500; hold_s = 0; };\n"
+			  "measure = { kpageflags_max_pages = 0; };\n"
+			  "damon_stat_takeover = true;\n"
+			  "run_dir = \"/run/dtierd-test\";\n"
+			  "tiers = ( { node = 2; hot_share_bp = 0; }, { node = 63; hot_share_bp = 10000; },\n"
+			  "          { node = 5; hot_share_bp = 0; } );\n");
+	dump(&res);
+	assert_int_equal(res.r, 0);
+	Config *c = res.c;
+	assert_int_equal(c->interval_ms, 250);
+	assert_int_equal(c->monitor.sample_us, 2000);
+	assert_int_equal(c->monitor.aggr_us, 40000);
+	assert_int_equal(c->monitor.min_regions, 3);
+	assert_int_equal(c->monitor.max_regions, 3);
+	assert_int_equal(c->hot.min_access_percent, 100);
+	assert_int_equal(c->hot.min_age_ms, 3600000);
+	assert_int_equal(c->migration.max_mib_per_s, 1);
+	assert_int_equal(c->migration.deadband_bp, 2500);
+	assert_int_equal(c->migration.hold_s, 0);
+	assert_int_equal(c->measure.kpageflags_max_pages, 0);
+	assert_true(c->damon_stat_takeover);
+	assert_string_equal(c->run_dir, "/run/dtierd-test");
+	assert_int_equal(c->n_tiers, 3);
+	assert_int_equal(c->tiers[1].node, 63);
+	assert_int_equal(c->tiers[2].node, 5);
+	assert_int_equal(config_tier_index(c, 5), 2);
+	result_free(&res);
+}
+
+/* The configuration file we install must stay valid. */
+static void test_shipped_config(void **state)
+{
+	const char *path = getenv("DTIERD_CONF");
+	Config *c = NULL;
+	ConfigErrors e = { 0 };
+
+	if (!path)
+		skip();
+	int r = config_load(path, &c, &e);
+	for (size_t i = 0; i < e.n; i++)
+		print_message("%s\n", e.msg[i]);
+	assert_int_equal(r, 0);
+	assert_int_equal(e.n, 0);
+	config_free(c);
+}
+
+static void test_syntax_error(void **state)
+{
+	/* A value missing on line 4, after a comment and a group whose
+	 * optional ';' is left out (libconfig allows that). */
+	expect_invalid("interval_ms = 1000;\n"
+		       "# comment\n"
+		       "hot = { min_access_percent = 5; }\n"
+		       "monitor = { sample_us = 5000; aggr_us = ; };\n",
+		       1, "test.conf:4: ", "syntax error", NULL);
+	expect_invalid("interval_ms = = 3;\n", 1, "test.conf:1: syntax error", NULL);
+	/* Unterminated string. */
+	expect_invalid(MINIMAL "run_dir = \"/run;\n", 1, "test.conf:", "syntax error", NULL);
+}
+
+static void test_out_of_range(void **state)
+{
+	/* Each message names the key, the value and both bounds, at the
+	 * key's own line. */
+	expect_invalid("interval_ms = 1000;\n"
+		       "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		       "hot = { min_access_percent = 5; };\n"
+		       "migration = { max_mib_per_s = 256;\n"
+		       "  deadband_bp = 5;\n"
+		       "};\n"
+		       "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n",
+		       1, "test.conf:5: ", "migration.deadband_bp = 5 is out of range [10, 2500]", NULL);
+	expect_invalid("interval_ms = 99;\n"
+		       "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		       "hot = { min_access_percent = 5; };\n"
+		       "migration = { max_mib_per_s = 256; };\n"
+		       "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n",
+		       1, "test.conf:1: ", "interval_ms = 99 is out of range [100, 3600000]", NULL);
+	expect_invalid("interval_ms = 1000;\n"
+		       "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		       "hot = { min_access_percent = 101; };\n"
+		       "migration = { max_mib_per_s = 256; };\n"
+		       "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n",
+		       1, "test.conf:3: ", "hot.min_access_percent = 101 is out of range [1, 100]", NULL);
+	/* In a tier, with the element's index. */
+	expect_invalid("interval_ms = 1000;\n"
+		       "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		       "hot = { min_access_percent = 5; };\n"
+		       "migration = { max_mib_per_s = 256; };\n"
+		       "tiers = (\n"
+		       "  { node = 0; hot_share_bp = 6000; },\n"
+		       "  { node = 1; hot_share_bp = 12000; }\n"
+		       ");\n",
+		       1, "test.conf:7: ", "tiers[1].hot_share_bp = 12000 is out of range [0, 10000]", NULL);
+	expect_invalid("interval_ms = 1000;\n"
+		       "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		       "hot = { min_access_percent = 5; };\n"
+		       "migration = { max_mib_per_s = 256; };\n"
+		       "tiers = ( { node = -1; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n",
+		       1, "test.conf:5: ", "tiers[0].node = -1 is out of range [0, 63]", NULL);
+	/* 64-bit values are range-checked too, not truncated. */
+	expect_invalid(MINIMAL "measure = { kpageflags_max_pages = 10000000000000L; };\n", 1, "test.conf:6: ",
+		       "measure.kpageflags_max_pages = 10000000000000 is out of range [0, 1099511627776]", NULL);
+	expect_invalid("interval_ms = 5000000000L;\n"
+		       "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		       "hot = { min_access_percent = 5; };\n"
+		       "migration = { max_mib_per_s = 256; };\n"
+		       "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n",
+		       1, "test.conf:1: ", "interval_ms = 5000000000 is out of range [100, 3600000]", NULL);
+}
+
+static void test_missing_required(void **state)
+{
+	expect_invalid("interval_ms = 1000;\n"
+		       "hot = { min_access_percent = 5; };\n"
+		       "migration = { max_mib_per_s = 256; };\n"
+		       "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n",
+		       0, "test.conf:1: ", "missing required group 'monitor'", NULL);
+	/* A missing key in a group is reported at the group's line. */
+	expect_invalid("interval_ms = 1000;\n"
+		       "hot = { min_access_percent = 5; };\n"
+		       "monitor = { sample_us = 5000; aggr_us = 100000;\n"
+		       "            min_regions = 10; };\n"
+		       "migration = { max_mib_per_s = 256; };\n"
+		       "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n",
+		       1, "test.conf:3: ", "missing required key 'monitor.max_regions'", NULL);
+	expect_invalid("monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		       "hot = { min_access_percent = 5; };\n"
+		       "migration = { max_mib_per_s = 256; };\n"
+		       "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n",
+		       1, "missing required key 'interval_ms'", NULL);
+	expect_invalid("interval_ms = 1000;\n"
+		       "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		       "hot = { min_access_percent = 5; };\n"
+		       "migration = { max_mib_per_s = 256; };\n",
+		       1, "missing required list 'tiers'", NULL);
+	expect_invalid("interval_ms = 1000;\n"
+		       "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		       "hot = { min_access_percent = 5; };\n"
+		       "migration = { max_mib_per_s = 256; };\n"
+		       "tiers = ( { node = 0; hot_share_bp = 6000; },\n"
+		       "  { hot_share_bp = 4000; } );\n",
+		       1, "test.conf:6: ", "missing required key 'tiers[1].node'", NULL);
+	/* Empty file: every required group and key, one message each. */
+	Result res = load("");
+	assert_int_equal(res.r, -EINVAL);
+	assert_true(tu_find_msg(res.e.msg, res.e.n, "missing required group 'monitor'", NULL) >= 0);
+	assert_true(tu_find_msg(res.e.msg, res.e.n, "missing required group 'hot'", NULL) >= 0);
+	assert_true(tu_find_msg(res.e.msg, res.e.n, "missing required group 'migration'", NULL) >= 0);
+	assert_true(tu_find_msg(res.e.msg, res.e.n, "missing required list 'tiers'", NULL) >= 0);
+	assert_true(tu_find_msg(res.e.msg, res.e.n, "missing required key 'interval_ms'", NULL) >= 0);
+	assert_true(tu_find_msg(res.e.msg, res.e.n, "missing required group 'measure'", NULL) < 0);
+	result_free(&res);
+}
+
+static void test_unknown_key(void **state)
+{
+	/* A typo of an optional key would otherwise silently keep the
+	 * default. */
+	expect_invalid(MINIMAL "migration2 = 1;\n", 1, "test.conf:6: ", "unknown key 'migration2'", NULL);
+	expect_invalid("interval_ms = 1000;\n"
+		       "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		       "hot = { min_access_percent = 5;\n"
+		       "        min_age = 100; };\n"
+		       "migration = { max_mib_per_s = 256; };\n"
+		       "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n",
+		       1, "test.conf:4: ", "unknown key 'hot.min_age'", NULL);
+	expect_invalid("interval_ms = 1000;\n"
+		       "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		       "hot = { min_access_percent = 5; };\n"
+		       "migration = { max_mib_per_s = 256; };\n"
+		       "tiers = ( { node = 0; hot_share_bp = 6000; },\n"
+		       "  { node = 1; hot_share_bp = 4000; share = 1; } );\n",
+		       1, "test.conf:6: ", "unknown key 'tiers[1].share'", NULL);
+	/* A misspelt required key: both the typo and the missing key. */
+	Result res = load("interval_ms = 1000;\n"
+			  "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+			  "hot = { min_acess_percent = 5; };\n"
+			  "migration = { max_mib_per_s = 256; };\n"
+			  "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n");
+	assert_int_equal(res.r, -EINVAL);
+	assert_int_equal(res.e.n, 2);
+	assert_true(tu_find_msg(res.e.msg, res.e.n, "test.conf:3: ", "unknown key 'hot.min_acess_percent'", NULL) >= 0);
+	assert_true(tu_find_msg(res.e.msg, res.e.n, "test.conf:3: ", "missing required key 'hot.min_access_percent'",
+				NULL) >= 0);
+	result_free(&res);
+}
+
+static void test_duplicate_node(void **state)
+{
+	expect_invalid("interval_ms = 1000;\n"
+		       "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		       "hot = { min_access_percent = 5; };\n"
+		       "migration = { max_mib_per_s = 256; };\n"
+		       "tiers = (\n"
+		       "  { node = 1; hot_share_bp = 5000; },\n"
+		       "  { node = 0; hot_share_bp = 2500; },\n"
+		       "  { node = 1; hot_share_bp = 2500; }\n"
+		       ");\n",
+		       1, "test.conf:8: ", "tiers[2].node = 1 is listed twice (also tiers[0])", NULL);
+	/* A node that could not be read is not also "listed twice" (it would
+	 * be compared as 0). */
+	expect_invalid("interval_ms = 1000;\n"
+		       "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		       "hot = { min_access_percent = 5; };\n"
+		       "migration = { max_mib_per_s = 256; };\n"
+		       "tiers = ( { node = 0; hot_share_bp = 6000; },\n"
+		       "  { node = 64; hot_share_bp = 4000; } );\n",
+		       1, "test.conf:6: ", "tiers[1].node = 64 is out of range [0, 63]", NULL);
+	expect_invalid("interval_ms = 1000;\n"
+		       "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		       "hot = { min_access_percent = 5; };\n"
+		       "migration = { max_mib_per_s = 256; };\n"
+		       "tiers = ( 5000, { node = 0; hot_share_bp = 5000; }, { node = 1; hot_share_bp = 5000; } );\n",
+		       1, "test.conf:5: ", "tiers[0] must be a group", NULL);
+}
+
+static void test_shares_sum(void **state)
+{
+	expect_invalid("interval_ms = 1000;\n"
+		       "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		       "hot = { min_access_percent = 5; };\n"
+		       "migration = { max_mib_per_s = 256; };\n"
+		       "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 3999; } );\n",
+		       1, "test.conf:5: ", "sum to 9999, must sum to 10000", NULL);
+	expect_invalid("interval_ms = 1000;\n"
+		       "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		       "hot = { min_access_percent = 5; };\n"
+		       "migration = { max_mib_per_s = 256; };\n"
+		       "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 6000; } );\n",
+		       1, "test.conf:5: ", "sum to 12000", NULL);
+}
+
+static void test_wrong_type(void **state)
+{
+	expect_invalid("interval_ms = \"1000\";\n"
+		       "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		       "hot = { min_access_percent = 5; };\n"
+		       "migration = { max_mib_per_s = 256; };\n"
+		       "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n",
+		       1, "test.conf:1: ", "interval_ms must be an integer", NULL);
+	/* A float is not silently truncated. */
+	expect_invalid("interval_ms = 1000;\n"
+		       "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		       "hot = { min_access_percent = 5.5; };\n"
+		       "migration = { max_mib_per_s = 256; };\n"
+		       "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n",
+		       1, "test.conf:3: ", "hot.min_access_percent must be an integer", NULL);
+	expect_invalid(MINIMAL "damon_stat_takeover = 1;\n", 1, "test.conf:6: ",
+		       "damon_stat_takeover must be true or false", NULL);
+	expect_invalid(MINIMAL "run_dir = \"run/dtierd\";\n", 1, "test.conf:6: ", "run_dir must be an absolute path",
+		       NULL);
+	expect_invalid(MINIMAL "run_dir = 5;\n", 1, "test.conf:6: ", "run_dir must be an absolute path", NULL);
+	expect_invalid("interval_ms = 1000;\n"
+		       "monitor = 5;\n"
+		       "hot = { min_access_percent = 5; };\n"
+		       "migration = { max_mib_per_s = 256; };\n"
+		       "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n",
+		       0, "test.conf:2: ", "monitor must be a group", NULL);
+	expect_invalid("interval_ms = 1000;\n"
+		       "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		       "hot = { min_access_percent = 5; };\n"
+		       "migration = { max_mib_per_s = 256; };\n"
+		       "tiers = { node = 0; hot_share_bp = 10000; };\n",
+		       1, "test.conf:5: ", "tiers must be a list", NULL);
+	expect_invalid("interval_ms = 1000;\n"
+		       "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		       "hot = { min_access_percent = 5; };\n"
+		       "migration = { max_mib_per_s = 256; };\n"
+		       "tiers = ( { node = 0; hot_share_bp = 6000; }, 4000 );\n",
+		       1, "test.conf:5: ", "tiers[1] must be a group", NULL);
+}
+
+static void test_tier_count(void **state)
+{
+	expect_invalid("interval_ms = 1000;\n"
+		       "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		       "hot = { min_access_percent = 5; };\n"
+		       "migration = { max_mib_per_s = 256; };\n"
+		       "tiers = ( { node = 0; hot_share_bp = 10000; } );\n",
+		       1, "test.conf:5: ", "tiers has 1 entries, must have between 2 and 8", NULL);
+	expect_invalid("interval_ms = 1000;\n"
+		       "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		       "hot = { min_access_percent = 5; };\n"
+		       "migration = { max_mib_per_s = 256; };\n"
+		       "tiers = ( );\n",
+		       1, "test.conf:5: ", "tiers has 0 entries", NULL);
+	/* Nine tiers: rejected, and nothing is written past tiers[7]. */
+	expect_invalid("interval_ms = 1000;\n"
+		       "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		       "hot = { min_access_percent = 5; };\n"
+		       "migration = { max_mib_per_s = 256; };\n"
+		       "tiers = ( { node = 0; hot_share_bp = 2000; }, { node = 1; hot_share_bp = 1000; },\n"
+		       "  { node = 2; hot_share_bp = 1000; }, { node = 3; hot_share_bp = 1000; },\n"
+		       "  { node = 4; hot_share_bp = 1000; }, { node = 5; hot_share_bp = 1000; },\n"
+		       "  { node = 6; hot_share_bp = 1000; }, { node = 7; hot_share_bp = 1000; },\n"
+		       "  { node = 8; hot_share_bp = 1000; } );\n",
+		       1, "test.conf:5: ", "tiers has 9 entries, must have between 2 and 8", NULL);
+}
+
+static void test_monitor_cross_checks(void **state)
+{
+	expect_invalid("interval_ms = 1000;\n"
+		       "monitor = { sample_us = 5000;\n"
+		       "  aggr_us = 4000;\n"
+		       "  min_regions = 10; max_regions = 1000; };\n"
+		       "hot = { min_access_percent = 5; };\n"
+		       "migration = { max_mib_per_s = 256; };\n"
+		       "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n",
+		       1, "test.conf:3: ", "monitor.aggr_us = 4000 must be >= monitor.sample_us = 5000", NULL);
+	/* Equal is fine: one sample per aggregation. */
+	Result res = load("interval_ms = 1000;\n"
+			  "monitor = { sample_us = 5000; aggr_us = 5000; min_regions = 10; max_regions = 1000; };\n"
+			  "hot = { min_access_percent = 5; };\n"
+			  "migration = { max_mib_per_s = 256; };\n"
+			  "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n");
+	assert_int_equal(res.r, 0);
+	assert_int_equal(config_hot_min_nr_accesses(res.c), 1);
+	result_free(&res);
+	expect_invalid("interval_ms = 1000;\n"
+		       "monitor = { sample_us = 5000; aggr_us = 100000;\n"
+		       "  min_regions = 100; max_regions = 99; };\n"
+		       "hot = { min_access_percent = 5; };\n"
+		       "migration = { max_mib_per_s = 256; };\n"
+		       "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n",
+		       1, "test.conf:3: ", "monitor.min_regions = 100 must be <= monitor.max_regions = 99", NULL);
+}
+
+static void test_several_errors(void **state)
+{
+	/* One pass reports every problem, each at its own line, so the
+	 * operator does not fix them one reload at a time. */
+	Result res = load("interval_ms = 10;\n"                                             /* 1 */
+			  "monitor = { sample_us = 5000;\n"                                 /* 2 */
+			  "  aggr_us = 1000;\n"                                             /* 3 */
+			  "  min_regions = 10; max_regions = 1000; };\n"                    /* 4 */
+			  "hot = { min_access_percent = 5; };\n"                            /* 5 */
+			  "migration = { max_mib_per_s = 256; deadband = 100; };\n"         /* 6 */
+			  "tiers = ( { node = 0; hot_share_bp = 6000; },\n"                 /* 7 */
+			  "          { node = 1; hot_share_bp = 3000; } );\n");             /* 8 */
+	dump(&res);
+	assert_int_equal(res.r, -EINVAL);
+	assert_null(res.c);
+	assert_int_equal(res.e.n, 4);
+	assert_true(tu_find_msg(res.e.msg, res.e.n, "test.conf:1: ", "interval_ms = 10 is out of range [100, 3600000]",
+				NULL) >= 0);
+	assert_true(tu_find_msg(res.e.msg, res.e.n, "test.conf:3: ", "monitor.aggr_us = 1000", NULL) >= 0);
+	assert_true(tu_find_msg(res.e.msg, res.e.n, "test.conf:6: ", "unknown key 'migration.deadband'", NULL) >= 0);
+	assert_true(tu_find_msg(res.e.msg, res.e.n, "test.conf:7: ", "sum to 9000", NULL) >= 0);
+	result_free(&res);
+}
+
+static void test_error_cap(void **state)
+{
+	/* More problems than ConfigErrors holds: capped, no overflow. */
+	char text[8192];
+	size_t len = (size_t)snprintf(text, sizeof(text), "%s", MINIMAL);
+	for (int i = 0; i < 2 * CONFIG_MAX_ERRORS; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "typo%d = 1;\n", i);
+	Result res = load(text);
+	assert_int_equal(res.r, -EINVAL);
+	assert_int_equal(res.e.n, CONFIG_MAX_ERRORS);
+	assert_non_null(strstr(res.e.msg[0], "test.conf:6: unknown key 'typo0'"));
+	result_free(&res);
+}
+
+static void test_hot_min_nr_accesses(void **state)
+{
+	static const struct {
+		unsigned sample_us, aggr_us, percent, want;
+	} t[] = {
+		{ 5000, 100000, 5, 1 },    /* 20 samples: 5 % = 1 */
+		{ 5000, 100000, 7, 2 },    /* 1.4 rounds up */
+		{ 5000, 100000, 10, 2 },   /* exact */
+		{ 5000, 100000, 11, 3 },   /* 2.2 rounds up */
+		{ 5000, 100000, 100, 20 }, /* every sample */
+		{ 5000, 100000, 1, 1 },    /* 0.2: at least one access */
+		{ 3000, 100000, 50, 17 },  /* 33 whole samples (not 33.3): 16.5 -> 17 */
+		{ 5000, 5000, 1, 1 },      /* one sample per aggregation */
+		{ 100, 100000000, 100, 1000000 },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char text[1024];
+		snprintf(text, sizeof(text),
+			 "interval_ms = 1000;\n"
+			 "monitor = { sample_us = %u; aggr_us = %u; min_regions = 10; max_regions = 1000; };\n"
+			 "hot = { min_access_percent = %u; };\n"
+			 "migration = { max_mib_per_s = 256; };\n"
+			 "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n",
+			 t[i].sample_us, t[i].aggr_us, t[i].percent);
+		Result res = load(text);
+		assert_int_equal(res.r, 0);
+		if (config_hot_min_nr_accesses(res.c) != t[i].want)
+			fail_msg("case %zu: %u us / %u us at %u %%: got %u, want %u", i, t[i].sample_us, t[i].aggr_us,
+				 t[i].percent, config_hot_min_nr_accesses(res.c), t[i].want);
+		result_free(&res);
+	}
+}
+
+static void test_only_targets_differ(void **state)
+{
+	Result a = load(MINIMAL);
+	Result same = load(MINIMAL);
+	Result targets = load("interval_ms = 1000;\n"
+			      "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+			      "hot = { min_access_percent = 5; };\n"
+			      "migration = { max_mib_per_s = 256; };\n"
+			      "tiers = ( { node = 0; hot_share_bp = 2000; }, { node = 1; hot_share_bp = 8000; } );\n");
+	Result speed = load("interval_ms = 1000;\n"
+			    "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+			    "hot = { min_access_percent = 5; };\n"
+			    "migration = { max_mib_per_s = 64; deadband_bp = 300; };\n"
+			    "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n");
+	Result interval = load("interval_ms = 2000;\n"
+			       "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+			       "hot = { min_access_percent = 5; };\n"
+			       "migration = { max_mib_per_s = 256; };\n"
+			       "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n");
+	Result monitor = load("interval_ms = 1000;\n"
+			      "monitor = { sample_us = 5000; aggr_us = 200000; min_regions = 10; max_regions = 1000; };\n"
+			      "hot = { min_access_percent = 5; };\n"
+			      "migration = { max_mib_per_s = 256; };\n"
+			      "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n");
+	Result hot = load("interval_ms = 1000;\n"
+			  "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+			  "hot = { min_access_percent = 5; min_age_ms = 500; };\n"
+			  "migration = { max_mib_per_s = 256; };\n"
+			  "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n");
+	Result nodes = load("interval_ms = 1000;\n"
+			    "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+			    "hot = { min_access_percent = 5; };\n"
+			    "migration = { max_mib_per_s = 256; };\n"
+			    "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 2; hot_share_bp = 4000; } );\n");
+	Result order = load("interval_ms = 1000;\n"
+			    "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+			    "hot = { min_access_percent = 5; };\n"
+			    "migration = { max_mib_per_s = 256; };\n"
+			    "tiers = ( { node = 1; hot_share_bp = 4000; }, { node = 0; hot_share_bp = 6000; } );\n");
+	Result three = load("interval_ms = 1000;\n"
+			    "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+			    "hot = { min_access_percent = 5; };\n"
+			    "migration = { max_mib_per_s = 256; };\n"
+			    "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 2000; },\n"
+			    "  { node = 2; hot_share_bp = 2000; } );\n");
+	Result measure = load(MINIMAL "measure = { kpageflags_max_pages = 4096; };\n");
+	Result *all[] = { &a, &same, &targets, &speed, &interval, &monitor, &hot, &nodes, &order, &three, &measure };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		assert_int_equal(all[i]->r, 0);
+
+	assert_true(config_only_targets_differ(a.c, same.c));
+	assert_true(config_only_targets_differ(a.c, targets.c));
+	/* Migration and measure settings apply without touching the
+	 * kdamond's schemes (config.h). */
+	assert_true(config_only_targets_differ(a.c, speed.c));
+	assert_true(config_only_targets_differ(a.c, measure.c));
+	/* Everything the running kdamond or the tick depends on needs a
+	 * restart. */
+	assert_false(config_only_targets_differ(a.c, interval.c));
+	assert_false(config_only_targets_differ(a.c, monitor.c));
+	assert_false(config_only_targets_differ(a.c, hot.c));
+	assert_false(config_only_targets_differ(a.c, nodes.c));
+	assert_false(config_only_targets_differ(a.c, order.c));
+	assert_false(config_only_targets_differ(a.c, three.c));
+	assert_false(config_only_targets_differ(three.c, a.c));
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		result_free(all[i]);
+}
+
+static void test_print_roundtrip(void **state)
+{
+	/* `dtierd -p` output is itself a valid file with the same values. */
+	Result a = load("interval_ms = 500;\n"
+			"monitor = { sample_us = 2000; aggr_us = 40000; min_regions = 5; max_regions = 50; };\n"
+			"hot = { min_access_percent = 30; min_age_ms = 200; };\n"
+			"migration = { max_mib_per_s = 100; deadband_bp = 200; hold_s = 3; };\n"
+			"measure = { kpageflags_max_pages = 4096; };\n"
+			"damon_stat_takeover = true;\n"
+			"run_dir = \"/tmp/x\";\n"
+			"tiers = ( { node = 0; hot_share_bp = 5000; }, { node = 1; hot_share_bp = 3000; },\n"
+			"  { node = 3; hot_share_bp = 2000; } );\n");
+	assert_int_equal(a.r, 0);
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	assert_non_null(f);
+	config_print(a.c, f);
+	fclose(f);
+	Result b = load(buf);
+	if (b.r != 0) {
+		print_message("%s", buf);
+		dump(&b);
+	}
+	assert_int_equal(b.r, 0);
+	assert_int_equal(b.c->interval_ms, 500);
+	assert_int_equal(b.c->monitor.sample_us, 2000);
+	assert_int_equal(b.c->monitor.aggr_us, 40000);
+	assert_int_equal(b.c->monitor.min_regions, 5);
+	assert_int_equal(b.c->monitor.max_regions, 50);
+	assert_int_equal(b.c->hot.min_access_percent, 30);
+	assert_int_equal(b.c->hot.min_age_ms, 200);
+	assert_int_equal(b.c->migration.max_mib_per_s, 100);
+	assert_int_equal(b.c->migration.deadband_bp, 200);
+	assert_int_equal(b.c->migration.hold_s, 3);
+	assert_int_equal(b.c->measure.kpageflags_max_pages, 4096);
+	assert_true(b.c->damon_stat_takeover);
+	assert_string_equal(b.c->run_dir, "/tmp/x");
+	assert_int_equal(b.c->n_tiers, 3);
+	assert_int_equal(b.c->tiers[2].node, 3);
+	assert_int_equal(b.c->tiers[2].hot_share_bp, 2000);
+	/* The hot threshold in samples is spelled out: 30 % of 20 = 6. */
+	assert_non_null(strstr(buf, "nr_accesses >= 6 of 20 samples"));
+	free(buf);
+	result_free(&a);
+	result_free(&b);
+}
+
+static void test_load_file(void **state)
+{
+	char *dir = tu_mkdtemp();
+	char path[PATH_MAX];
+	Config *c = NULL;
+	ConfigErrors e = { 0 };
+
+	/* Valid file: the path is kept for messages and reloads. */
+	tu_write(dir, "dtierd.conf", "# test\n%s", MINIMAL);
+	snprintf(path, sizeof(path), "%s/dtierd.conf", dir);
+	assert_int_equal(config_load(path, &c, &e), 0);
+	assert_int_equal(e.n, 0);
+	assert_string_equal(c->path, path);
+	assert_int_equal(c->tiers[1].hot_share_bp, 4000);
+	config_free(c);
+	c = NULL;
+
+	/* Invalid file: messages name the file path and the line. */
+	tu_write(dir, "bad.conf", "%s\nhot = 3;\n", MINIMAL);
+	snprintf(path, sizeof(path), "%s/bad.conf", dir);
+	assert_int_equal(config_load(path, &c, &e), -EINVAL);
+	assert_null(c);
+	assert_true(e.n >= 1);
+	char want[PATH_MAX + 16];
+	snprintf(want, sizeof(want), "%s:7: ", path);
+	assert_true(tu_find_msg(e.msg, e.n, want, NULL) >= 0);
+	config_errors_clear(&e);
+	assert_int_equal(e.n, 0);
+
+	tu_write(dir, "syntax.conf", "interval_ms = 1000;\n\nmonitor = {\n");
+	snprintf(path, sizeof(path), "%s/syntax.conf", dir);
+	assert_int_equal(config_load(path, &c, &e), -EINVAL);
+	assert_int_equal(e.n, 1);
+	snprintf(want, sizeof(want), "%s:", path);
+	assert_non_null(strstr(e.msg[0], want));
+	assert_non_null(strstr(e.msg[0], "syntax error"));
+	config_errors_clear(&e);
+
+	/* Missing file: the errno, and one message saying so. */
+	snprintf(path, sizeof(path), "%s/missing.conf", dir);
+	assert_int_equal(config_load(path, &c, &e), -ENOENT);
+	assert_null(c);
+	assert_int_equal(e.n, 1);
+	assert_non_null(strstr(e.msg[0], path));
+	assert_non_null(strstr(e.msg[0], "cannot open"));
+	assert_non_null(strstr(e.msg[0], strerror(ENOENT)));
+	config_errors_clear(&e);
+
+	/* Errors may be NULL: the result still says invalid. */
+	snprintf(path, sizeof(path), "%s/bad.conf", dir);
+	assert_int_equal(config_load(path, &c, NULL), -EINVAL);
+	assert_int_equal(config_load_string("x", "interval_ms = ;", &c, NULL), -EINVAL);
+	assert_null(c);
+	tu_rmtree(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_minimal_values_and_defaults),
+		cmocka_unit_test(test_all_keys),
+		cmocka_unit_test(test_shipped_config),
+		cmocka_unit_test(test_syntax_error),
+		cmocka_unit_test(test_out_of_range),
+		cmocka_unit_test(test_missing_required),
+		cmocka_unit_test(test_unknown_key),
+		cmocka_unit_test(test_duplicate_node),
+		cmocka_unit_test(test_shares_sum),
+		cmocka_unit_test(test_wrong_type),
+		cmocka_unit_test(test_tier_count),
+		cmocka_unit_test(test_monitor_cross_checks),
+		cmocka_unit_test(test_several_errors),
+		cmocka_unit_test(test_error_cap),
+		cmocka_unit_test(test_hot_min_nr_accesses),
+		cmocka_unit_test(test_only_targets_differ),
+		cmocka_unit_test(test_print_roundtrip),
+		cmocka_unit_test(test_load_file),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,607 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* controller.c: the control decision as a pure function, driven here with
+ * hand-made samples and a hand-made clock. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "controller.h"
+
+#define MIB (1ULL << 20)
+#define TICK 1000 /* ms, the default interval */
+
+static CtlParams params2(uint32_t t0, uint32_t t1)
+{
+	return (CtlParams){
+		.n = 2,
+		.node = { 0, 1 },
+		.target_bp = { t0, t1 },
+		.deadband_bp = 150,
+		.max_bytes_per_tick = 64 * MIB,
+		.hold_ms = 10000,
+		.gain_pct = 60,
+	};
+}
+
+/* A sample at time T with hot bytes (MiB) per node. */
+static CtlSample sample(uint64_t t, uint64_t h0, uint64_t h1, uint64_t h2)
+{
+	CtlSample s = { .now_ms = t };
+	s.hot_bytes[0] = h0 * MIB;
+	s.hot_bytes[1] = h1 * MIB;
+	s.hot_bytes[2] = h2 * MIB;
+	return s;
+}
+
+static bool any_run(const CtlDecision *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n; j++)
+			if (d->run[i][j])
+				return true;
+	return false;
+}
+
+static void test_init_defaults(void **state)
+{
+	Controller c;
+	CtlParams p = { .n = 2, .target_bp = { 5000, 5000 }, .max_bytes_per_tick = MIB };
+
+	controller_init(&c, &p);
+	assert_true(c.p.gain_pct > 0 && c.p.gain_pct <= 100);
+	assert_true(c.p.unseen_tau_ms > 0);
+	assert_true(c.p.min_bytes_per_tick > 0);
+	/* The same default as dtierd.conf's migration.deadband_bp. */
+	assert_int_equal(c.p.deadband_bp, 150);
+	assert_false(c.started);
+	assert_false(c.in_band);
+	/* Given values are kept. */
+	p.gain_pct = 30;
+	p.deadband_bp = 10;
+	controller_init(&c, &p);
+	assert_int_equal(c.p.gain_pct, 30);
+	assert_int_equal(c.p.deadband_bp, 10);
+}
+
+static void test_at_target(void **state)
+{
+	Controller c;
+	CtlDecision d;
+	CtlParams p = params2(6000, 4000);
+	uint64_t target, current;
+
+	controller_init(&c, &p);
+	CtlSample s = sample(0, 600, 400, 0);
+	controller_step(&c, &s, &d);
+	assert_false(any_run(&d, 2));
+	assert_true(d.in_band);
+	assert_true(d.events & CTL_EV_REACHED);
+	assert_int_equal(d.measured_bp[0], 6000);
+	assert_int_equal(d.estimate_bp[1], 4000);
+	assert_int_equal(d.target_bp[0], 6000);
+	assert_int_equal(d.target_bp[1], 4000);
+	assert_false(d.clamped[0] || d.clamped[1]);
+	assert_true(d.estimate_total == 1000 * MIB);
+	/* Both goals read "met": current = 2 x target, for both tuners. */
+	for (int temporal = 0; temporal < 2; temporal++) {
+		controller_goal_values(&d, 0, 1, temporal, &target, &current);
+		assert_true(target == 4000);
+		assert_true(current == 8000);
+		controller_goal_values(&d, 1, 0, temporal, &target, &current);
+		assert_true(target == 6000);
+		assert_true(current == 12000);
+	}
+	/* Staying there: no new REACHED event. */
+	s.now_ms += TICK;
+	controller_step(&c, &s, &d);
+	assert_true(d.in_band);
+	assert_int_equal(d.events, 0);
+	assert_false(any_run(&d, 2));
+}
+
+static void test_goal_values(void **state)
+{
+	CtlDecision d = { 0 };
+	uint64_t target, current;
+
+	d.target_bp[0] = 6000;
+	d.target_bp[1] = 4000;
+	d.estimate_bp[0] = 2500;
+	d.estimate_bp[1] = 7500;
+	d.run[1][0] = true;
+	/* Running, temporal: the destination's share, below target. */
+	controller_goal_values(&d, 1, 0, true, &target, &current);
+	assert_true(target == 6000);
+	assert_true(current == 2500);
+	/* Running, consist: 0 so the quota ramps up at its fastest. */
+	controller_goal_values(&d, 1, 0, false, &target, &current);
+	assert_true(target == 6000);
+	assert_true(current == 0);
+	/* Running although the estimate says reached (in flight): still
+	 * strictly below target, or temporal would close the quota. */
+	d.estimate_bp[0] = 6500;
+	controller_goal_values(&d, 1, 0, true, &target, &current);
+	assert_true(current == 5999);
+	/* Not running: met. */
+	controller_goal_values(&d, 0, 1, true, &target, &current);
+	assert_true(target == 4000 && current == 8000);
+	/* A 0 bp target is written as 1: the kernel drops goals whose
+	 * target is 0 (and the quota would be unbounded). */
+	d.target_bp[1] = 0;
+	controller_goal_values(&d, 0, 1, true, &target, &current);
+	assert_true(target == 1 && current == 2);
+	d.run[0][1] = true;
+	controller_goal_values(&d, 0, 1, true, &target, &current);
+	assert_true(target == 1 && current == 0);
+}
+
+static void test_start_from_extremes(void **state)
+{
+	Controller c;
+	CtlDecision d;
+	CtlParams p = params2(6000, 4000);
+	uint64_t target, current;
+
+	/* Everything on node 1 (0 % on node 0): node 1 -> node 0 runs,
+	 * capped at max_bytes_per_tick (60 % of 60 % of 1000 MiB > 64 MiB). */
+	controller_init(&c, &p);
+	CtlSample s = sample(0, 0, 1000, 0);
+	controller_step(&c, &s, &d);
+	assert_false(d.in_band);
+	assert_true(d.run[1][0]);
+	assert_false(d.run[0][1]);
+	assert_true(d.bytes_per_tick[1][0] == 64 * MIB);
+	assert_true(d.bytes_per_tick[0][1] == 0);
+	assert_int_equal(d.measured_bp[0], 0);
+	controller_goal_values(&d, 1, 0, true, &target, &current);
+	assert_true(target == 6000 && current < target);
+	controller_goal_values(&d, 0, 1, true, &target, &current);
+	assert_true(current == 2 * target);
+
+	/* Everything on node 0 (100 %): node 0 -> node 1. */
+	controller_init(&c, &p);
+	s = sample(0, 1000, 0, 0);
+	controller_step(&c, &s, &d);
+	assert_true(d.run[0][1]);
+	assert_false(d.run[1][0]);
+	assert_true(d.bytes_per_tick[0][1] == 64 * MIB);
+
+	/* Below the cap: gain (60 %) of the error. 100 MiB hot, 40 % short:
+	 * 0.6 x 40 MiB = 24 MiB. */
+	controller_init(&c, &p);
+	s = sample(0, 100, 0, 0);
+	controller_step(&c, &s, &d);
+	assert_true(d.run[0][1]);
+	assert_true(d.bytes_per_tick[0][1] == 24 * MIB);
+	assert_true(d.bytes_per_tick[0][1] <= p.max_bytes_per_tick);
+
+	/* Tiny hot sets still move at least min_bytes_per_tick. */
+	controller_init(&c, &p);
+	s = sample(0, 0, 0, 0);
+	s.hot_bytes[0] = 1 * MIB;
+	controller_step(&c, &s, &d);
+	assert_true(d.run[0][1]);
+	assert_true(d.bytes_per_tick[0][1] == 256 * 1024);
+
+	/* Nothing hot: nothing to place, nothing runs. */
+	controller_init(&c, &p);
+	s = sample(0, 0, 0, 0);
+	controller_step(&c, &s, &d);
+	assert_false(any_run(&d, 2));
+	assert_true(d.estimate_total == 0);
+}
+
+/* Feeds one sample with node 0 at P0 per mille of 1000 MiB hot. */
+static void step_at(Controller *c, uint64_t *t, unsigned p0, CtlDecision *d)
+{
+	CtlSample s = sample(*t += TICK, p0, 1000 - p0, 0);
+	controller_step(c, &s, d);
+}
+
+static void test_deadband_hysteresis(void **state)
+{
+	Controller c;
+	CtlDecision d;
+	CtlParams p = params2(6000, 4000);
+	uint64_t t = 0;
+
+	controller_init(&c, &p);
+	CtlSample s = sample(t, 0, 1000, 0);
+	controller_step(&c, &s, &d);
+	assert_true(d.run[1][0]);
+	assert_int_equal(d.events, 0);
+
+	/* Outside the band (error 200 > 150): keeps running. The hot set
+	 * moved without our counters seeing it (applied stays 0). */
+	step_at(&c, &t, 580, &d);
+	assert_false(d.in_band);
+	assert_true(d.run[1][0]);
+
+	/* Inside (error 100 <= 150): stops, REACHED once. */
+	step_at(&c, &t, 590, &d);
+	assert_true(d.in_band);
+	assert_true(d.events & CTL_EV_REACHED);
+	assert_false(any_run(&d, 2));
+	step_at(&c, &t, 590, &d);
+	assert_int_equal(d.events, 0);
+
+	/* Between 1x and 2x the deadband (250): stays stopped. */
+	for (int i = 0; i < 4; i++) {
+		step_at(&c, &t, 575, &d);
+		assert_true(d.in_band);
+		assert_false(any_run(&d, 2));
+		assert_int_equal(d.events, 0);
+	}
+	/* Exactly 2x (300) is not past it, however long. */
+	for (int i = 0; i < 4; i++) {
+		step_at(&c, &t, 570, &d);
+		assert_true(d.in_band);
+		assert_int_equal(d.events, 0);
+	}
+	/* Single outliers past 2x (400), each followed by two good
+	 * intervals, never restart migration (one noisy interval). */
+	for (int i = 0; i < 3; i++) {
+		step_at(&c, &t, 560, &d);
+		assert_true(d.in_band);
+		assert_false(any_run(&d, 2));
+		step_at(&c, &t, 590, &d);
+		assert_true(d.in_band);
+		step_at(&c, &t, 590, &d);
+		assert_true(d.in_band);
+		assert_int_equal(d.events, 0);
+	}
+	/* Past 2x twice in a row: LOST at the second, and it runs again,
+	 * this time the other way (node 0 is now over its target). */
+	step_at(&c, &t, 640, &d);
+	assert_true(d.in_band);
+	assert_false(any_run(&d, 2));
+	step_at(&c, &t, 640, &d);
+	assert_false(d.in_band);
+	assert_true(d.events & CTL_EV_LOST);
+	assert_false(d.events & CTL_EV_REACHED);
+	assert_true(d.run[0][1]);
+	assert_false(d.run[1][0]);
+}
+
+static void test_band_exit_median(void **state)
+{
+	Controller c;
+	CtlDecision d;
+	CtlParams p = params2(6000, 4000);
+	uint64_t t = 0;
+
+	controller_init(&c, &p);
+	CtlSample s = sample(t, 600, 400, 0);
+	controller_step(&c, &s, &d);
+	assert_true(d.in_band);
+
+	/* Right after reaching the band, one outlier is not enough... */
+	step_at(&c, &t, 500, &d);
+	assert_true(d.in_band);
+	/* ...and leaving is judged on the median of the last three
+	 * estimates: two bad of three (not necessarily adjacent) is enough. */
+	step_at(&c, &t, 600, &d);
+	assert_true(d.in_band);
+	step_at(&c, &t, 500, &d);
+	assert_false(d.in_band);
+	assert_true(d.events & CTL_EV_LOST);
+	assert_true(d.run[1][0]);
+
+	/* Back in band; then an outlier in the other direction and one far
+	 * off in the first direction: the median (good) holds. */
+	step_at(&c, &t, 600, &d);
+	assert_true(d.in_band);
+	assert_true(d.events & CTL_EV_REACHED);
+	step_at(&c, &t, 600, &d);
+	step_at(&c, &t, 700, &d);
+	assert_true(d.in_band);
+	step_at(&c, &t, 600, &d);
+	assert_true(d.in_band);
+	step_at(&c, &t, 100, &d);
+	assert_true(d.in_band);
+	assert_false(any_run(&d, 2));
+}
+
+static void test_unseen_compensation(void **state)
+{
+	Controller c;
+	CtlDecision d;
+	CtlParams p = params2(6000, 4000);
+	uint64_t t = 0;
+
+	/* A generous cap, so one step moves the whole way. */
+	p.max_bytes_per_tick = 1024 * MIB;
+	p.gain_pct = 100;
+	controller_init(&c, &p);
+	CtlSample s = sample(t, 0, 1000, 0);
+	controller_step(&c, &s, &d);
+	assert_true(d.run[1][0]);
+	assert_true(d.bytes_per_tick[1][0] == 600 * MIB);
+
+	/* 600 MiB moved 1 -> 0 (sz_applied). In paddr mode they left node 1
+	 * at once, but node 0 does not show them hot yet: measured 0 / 400.
+	 * Taken at face value node 0 would be at 0 % and 600 MiB more would
+	 * follow; the estimate must count the moved bytes on node 0. */
+	s = sample(t += TICK, 0, 400, 0);
+	s.applied[1][0] = 600 * MIB;
+	controller_step(&c, &s, &d);
+	assert_true(d.moved[1][0] == 600 * MIB);
+	assert_int_equal(d.measured_bp[0], 0);
+	assert_true(d.estimate_bp[0] >= 5800);
+	/* What still moves 1 -> 0 (if anything) stays within the deadband
+	 * of the target: 600 + x <= 61.5 % of 1000 MiB. */
+	uint64_t more = d.run[1][0] ? d.bytes_per_tick[1][0] : 0;
+	assert_true(600 * MIB + more <= 615 * MIB);
+	assert_false(d.run[0][1]);
+
+	/* DAMON has now seen them on node 0: no double counting. */
+	s = sample(t += TICK, 600, 400, 0);
+	s.applied[1][0] = 600 * MIB + more;
+	controller_step(&c, &s, &d);
+	assert_int_equal(d.estimate_bp[0], 6000);
+	assert_true(d.estimate_total == 1000 * MIB);
+	assert_true(d.in_band);
+	assert_false(any_run(&d, 2));
+}
+
+static void test_unseen_partial_and_fading(void **state)
+{
+	Controller c;
+	CtlDecision d;
+	CtlParams p = params2(6000, 4000);
+	uint64_t t = 0;
+
+	p.max_bytes_per_tick = 200 * MIB;
+	controller_init(&c, &p);
+	CtlSample s = sample(t, 0, 1000, 0);
+	controller_step(&c, &s, &d);
+	assert_true(d.bytes_per_tick[1][0] == 200 * MIB);
+
+	/* 200 MiB moved, not seen yet: estimate 20 %, keeps going (still
+	 * short of 60 %), but by the remaining error, not the full one. */
+	s = sample(t += TICK, 0, 800, 0);
+	s.applied[1][0] = 200 * MIB;
+	controller_step(&c, &s, &d);
+	assert_true(d.estimate_bp[0] >= 1900 && d.estimate_bp[0] <= 2000);
+	assert_true(d.run[1][0]);
+
+	/* Half of them seen: the unseen part shrinks accordingly, the
+	 * estimate does not jump (it may fade a little). */
+	uint32_t before = d.estimate_bp[0];
+	s = sample(t += TICK, 100, 800, 0);
+	s.applied[1][0] = 200 * MIB;
+	controller_step(&c, &s, &d);
+	assert_true(d.estimate_bp[0] <= before && d.estimate_bp[0] + 150 >= before);
+
+	/* The hot set really shrank (the moved pages went cold and never
+	 * show up): the phantom fades with unseen_tau_ms instead of holding
+	 * node 0's estimate up forever. */
+	for (int i = 0; i < 120; i++) {
+		s = sample(t += TICK, 100, 800, 0);
+		s.applied[1][0] = 200 * MIB;
+		controller_step(&c, &s, &d);
+	}
+	assert_true(d.estimate_bp[0] < 1200);
+	assert_true(d.estimate_bp[0] >= 1111); /* 100 / 900 */
+}
+
+static void test_reversal_hold(void **state)
+{
+	Controller c;
+	CtlDecision d;
+	CtlParams p = params2(6000, 4000);
+	uint64_t t = 0;
+
+	controller_init(&c, &p);
+	CtlSample s = sample(t, 1000, 0, 0);
+	controller_step(&c, &s, &d);
+	assert_true(d.run[0][1]);
+
+	/* The kernel overshot (6.12's first quota window is not limited):
+	 * 800 MiB went 0 -> 1, all of it already seen. Node 0 is now 40
+	 * points short, but 1 -> 0 would undo a move made this instant. */
+	t += TICK;
+	s = sample(t, 200, 800, 0);
+	s.applied[0][1] = 800 * MIB;
+	controller_step(&c, &s, &d);
+	assert_false(d.in_band);
+	assert_false(d.run[1][0]);
+	assert_false(d.run[0][1]);
+	uint64_t moved_at = t;
+
+	/* Still held just before hold_ms... */
+	s.now_ms = moved_at + p.hold_ms - 1;
+	controller_step(&c, &s, &d);
+	assert_false(d.run[1][0]);
+	/* ...released at hold_ms. */
+	s.now_ms = moved_at + p.hold_ms;
+	controller_step(&c, &s, &d);
+	assert_true(d.run[1][0]);
+	assert_false(d.run[0][1]);
+
+	/* The same direction is never held: after moving 1 -> 0, more
+	 * 1 -> 0 is fine. */
+	s.now_ms += TICK;
+	s.applied[1][0] = 10 * MIB;
+	s.hot_bytes[0] += 10 * MIB;
+	s.hot_bytes[1] -= 10 * MIB;
+	controller_step(&c, &s, &d);
+	assert_true(d.run[1][0]);
+
+	/* A counter going backwards (scheme recreated) counts as moved from
+	 * zero, not as a huge wrap-around. */
+	s.now_ms += TICK;
+	s.applied[1][0] = 4 * MIB;
+	controller_step(&c, &s, &d);
+	assert_true(d.moved[1][0] == 4 * MIB);
+}
+
+static void test_capacity_clamp(void **state)
+{
+	Controller c;
+	CtlDecision d;
+	CtlParams p = params2(6000, 4000);
+
+	controller_init(&c, &p);
+	/* Node 0 can hold only 300 of the 1000 MiB hot: its target is
+	 * clamped to 30 %, node 1 takes the rest. */
+	CtlSample s = sample(0, 300, 700, 0);
+	s.capacity_bytes[0] = 300 * MIB;
+	s.capacity_bytes[1] = 0; /* unknown: unlimited */
+	controller_step(&c, &s, &d);
+	assert_true(d.clamped[0]);
+	assert_false(d.clamped[1]);
+	assert_int_equal(d.target_bp[0], 3000);
+	assert_int_equal(d.target_bp[1], 7000);
+	assert_true(d.events & CTL_EV_CLAMPED);
+	/* Already where the clamped targets are: nothing to do. */
+	assert_true(d.in_band);
+	assert_false(any_run(&d, 2));
+	/* Same clamp next time: no new event. */
+	s.now_ms += TICK;
+	controller_step(&c, &s, &d);
+	assert_false(d.events & CTL_EV_CLAMPED);
+	assert_true(d.clamped[0]);
+	/* Room again: unclamped, an event, and node 0 pursued to 60 %. */
+	s.now_ms += TICK;
+	s.capacity_bytes[0] = 2000 * MIB;
+	controller_step(&c, &s, &d);
+	assert_false(d.clamped[0]);
+	assert_true(d.events & CTL_EV_CLAMPED);
+	assert_int_equal(d.target_bp[0], 6000);
+	s.now_ms += TICK;
+	controller_step(&c, &s, &d);
+	s.now_ms += TICK;
+	controller_step(&c, &s, &d);
+	assert_true(d.run[1][0]);
+
+	/* Three nodes, 5000/3000/2000, node 0 fits 20 %: its 3000 bp of
+	 * excess go to the others by their targets (3:2). */
+	CtlParams p3 = { .n = 3, .node = { 0, 1, 2 }, .target_bp = { 5000, 3000, 2000 }, .deadband_bp = 150,
+			 .max_bytes_per_tick = 64 * MIB, .hold_ms = 10000, .gain_pct = 60 };
+	controller_init(&c, &p3);
+	s = sample(0, 200, 480, 320);
+	s.capacity_bytes[0] = 200 * MIB;
+	controller_step(&c, &s, &d);
+	assert_true(d.clamped[0]);
+	assert_int_equal(d.target_bp[0], 2000);
+	assert_int_equal(d.target_bp[1], 4800);
+	assert_int_equal(d.target_bp[2], 3200);
+	assert_int_equal(d.target_bp[0] + d.target_bp[1] + d.target_bp[2], 10000);
+	assert_true(d.in_band);
+
+	/* Two nodes clamped: all the excess to the third; sums stay exact
+	 * with awkward numbers. */
+	controller_init(&c, &p3);
+	s = sample(0, 333, 333, 334);
+	s.capacity_bytes[0] = 111 * MIB;
+	s.capacity_bytes[1] = 77 * MIB;
+	controller_step(&c, &s, &d);
+	assert_true(d.clamped[0] && d.clamped[1] && !d.clamped[2]);
+	assert_int_equal(d.target_bp[0], 1110);
+	assert_int_equal(d.target_bp[1], 770);
+	assert_int_equal(d.target_bp[0] + d.target_bp[1] + d.target_bp[2], 10000);
+	/* Hot moves off the clamped nodes. */
+	assert_true(d.run[0][2] && d.run[1][2]);
+	assert_false(d.run[2][0] || d.run[2][1]);
+}
+
+static void test_three_nodes(void **state)
+{
+	Controller c;
+	CtlDecision d;
+	CtlParams p = { .n = 3, .node = { 0, 1, 4 }, .target_bp = { 5000, 3000, 2000 }, .deadband_bp = 150,
+			.max_bytes_per_tick = 1024 * MIB, .hold_ms = 10000, .gain_pct = 60 };
+
+	/* All on the last node: it feeds both deficits, the larger one
+	 * more (gain 60 %: 300 and 180 MiB). */
+	controller_init(&c, &p);
+	CtlSample s = sample(0, 0, 0, 1000);
+	controller_step(&c, &s, &d);
+	assert_true(d.run[2][0] && d.run[2][1]);
+	assert_false(d.run[0][1] || d.run[0][2] || d.run[1][0] || d.run[1][2]);
+	assert_true(d.bytes_per_tick[2][0] == 300 * MIB);
+	assert_true(d.bytes_per_tick[2][1] == 180 * MIB);
+
+	/* 70/10/20: only node 0 -> node 1; node 2 is on target and neither
+	 * gives nor takes. */
+	controller_init(&c, &p);
+	s = sample(0, 700, 100, 200);
+	controller_step(&c, &s, &d);
+	assert_true(d.run[0][1]);
+	for (size_t i = 0; i < 3; i++)
+		for (size_t j = 0; j < 3; j++)
+			if (!(i == 0 && j == 1))
+				assert_false(d.run[i][j]);
+	assert_true(d.bytes_per_tick[0][1] == 120 * MIB);
+
+	/* Two surpluses, one deficit: 30/50/20 -> node 1 sends 2000 bp to
+	 * node 0... 10/50/40 -> nodes 1 and 2 both send to node 0. */
+	controller_init(&c, &p);
+	s = sample(0, 100, 500, 400);
+	controller_step(&c, &s, &d);
+	assert_true(d.run[1][0] && d.run[2][0]);
+	assert_false(d.run[0][1] || d.run[0][2] || d.run[1][2] || d.run[2][1]);
+	/* The goal of a running pair is below target; of the others met. */
+	uint64_t target, current;
+	controller_goal_values(&d, 2, 0, true, &target, &current);
+	assert_true(target == 5000 && current == 1000);
+	controller_goal_values(&d, 2, 1, true, &target, &current);
+	assert_true(target == 3000 && current == 6000);
+}
+
+static void test_set_targets(void **state)
+{
+	Controller c;
+	CtlDecision d;
+	CtlParams p = params2(6000, 4000);
+
+	controller_init(&c, &p);
+	CtlSample s = sample(0, 600, 400, 0);
+	controller_step(&c, &s, &d);
+	assert_true(d.in_band);
+
+	/* Reload to 50/50: pursued at the next step, without waiting for two
+	 * out-of-band samples. */
+	controller_set_targets(&c, (const uint32_t[]){ 5000, 5000 });
+	assert_false(c.in_band);
+	s.now_ms += TICK;
+	controller_step(&c, &s, &d);
+	assert_int_equal(d.target_bp[0], 5000);
+	assert_false(d.in_band);
+	assert_true(d.run[0][1]);
+	assert_true(d.bytes_per_tick[0][1] == 60 * MIB);
+
+	/* A new target already met: REACHED at once. */
+	controller_set_targets(&c, (const uint32_t[]){ 6000, 4000 });
+	s.now_ms += TICK;
+	controller_step(&c, &s, &d);
+	assert_true(d.in_band);
+	assert_true(d.events & CTL_EV_REACHED);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_init_defaults),
+		cmocka_unit_test(test_at_target),
+		cmocka_unit_test(test_goal_values),
+		cmocka_unit_test(test_start_from_extremes),
+		cmocka_unit_test(test_deadband_hysteresis),
+		cmocka_unit_test(test_band_exit_median),
+		cmocka_unit_test(test_unseen_compensation),
+		cmocka_unit_test(test_unseen_partial_and_fading),
+		cmocka_unit_test(test_reversal_hold),
+		cmocka_unit_test(test_capacity_clamp),
+		cmocka_unit_test(test_three_nodes),
+		cmocka_unit_test(test_set_targets),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* metric.c: hot bytes per tier node from DAMON's tried regions, and their
+ * shares in basis points. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "metric.h"
+#include "test-util.h"
+#include "util.h"
+
+#define MIB (1ULL << 20)
+#define GIB (1ULL << 30)
+
+static void check_shares(const uint64_t *bytes, size_t n, const uint32_t *want)
+{
+	uint32_t bp[CONFIG_MAX_TIERS];
+	uint32_t sum = 0;
+
+	memset(bp, 0xff, sizeof(bp));
+	metric_shares_bp(bytes, n, bp);
+	for (size_t i = 0; i < n; i++) {
+		if (want && bp[i] != want[i])
+			fail_msg("share %zu = %u, want %u", i, bp[i], want[i]);
+		sum += bp[i];
+	}
+	if (!want)
+		assert_int_equal(sum, 10000);
+}
+
+static void test_shares(void **state)
+{
+	check_shares((uint64_t[]){ 600, 400 }, 2, (uint32_t[]){ 6000, 4000 });
+	/* Largest remainders get the leftover points; ties go to the first. */
+	check_shares((uint64_t[]){ 2, 1 }, 2, (uint32_t[]){ 6667, 3333 });
+	check_shares((uint64_t[]){ 1, 2 }, 2, (uint32_t[]){ 3333, 6667 });
+	check_shares((uint64_t[]){ 1, 1, 1 }, 3, (uint32_t[]){ 3334, 3333, 3333 });
+	check_shares((uint64_t[]){ 1, 1, 1, 1, 1, 1, 1 }, 7,
+		     (uint32_t[]){ 1429, 1429, 1429, 1429, 1428, 1428, 1428 });
+	check_shares((uint64_t[]){ 5, 0 }, 2, (uint32_t[]){ 10000, 0 });
+	check_shares((uint64_t[]){ 1, 100000 }, 2, (uint32_t[]){ 0, 10000 });
+	check_shares((uint64_t[]){ 1, 19999 }, 2, (uint32_t[]){ 1, 9999 }); /* 0.5 bp rounds up */
+	/* Zero total: all 0 (not a division by zero). */
+	check_shares((uint64_t[]){ 0, 0, 0 }, 3, (uint32_t[]){ 0, 0, 0 });
+	/* Totals beyond 64 bits. */
+	check_shares((uint64_t[]){ UINT64_MAX, UINT64_MAX }, 2, (uint32_t[]){ 5000, 5000 });
+	check_shares((uint64_t[]){ UINT64_MAX, UINT64_MAX, UINT64_MAX, 1 }, 4, NULL);
+	check_shares((uint64_t[]){ 123 }, 1, (uint32_t[]){ 10000 });
+
+	/* Random vectors: always exactly 10000, each share within one point
+	 * of the exact value. */
+	uint64_t s = 1;
+	for (int t = 0; t < 2000; t++) {
+		uint64_t b[CONFIG_MAX_TIERS];
+		uint32_t bp[CONFIG_MAX_TIERS];
+		size_t n = 2 + (size_t)(t % 7);
+		double total = 0;
+		for (size_t i = 0; i < n; i++) {
+			s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+			b[i] = (s >> 11) >> (s % 40);
+			total += (double)b[i];
+		}
+		if (total == 0)
+			continue;
+		metric_shares_bp(b, n, bp);
+		uint32_t sum = 0;
+		for (size_t i = 0; i < n; i++) {
+			double exact = 10000.0 * (double)b[i] / total;
+			assert_true(bp[i] + 1.0001 > exact && bp[i] < exact + 1.0001);
+			sum += bp[i];
+		}
+		assert_int_equal(sum, 10000);
+	}
+}
+
+/* A locator over two fake nodes: [0, 1 GiB) is node 0, [1, 2 GiB) node 1,
+ * everything else on no node. Records its calls. */
+typedef struct FakeLoc {
+	NodeLocator base;
+	size_t n_calls;
+	struct {
+		uint64_t start, end, budget;
+	} calls[16];
+	uint64_t fail_start; /* return -EIO for a range starting here */
+} FakeLoc;
+
+static int fake_count(NodeLocator *l, uint64_t start, uint64_t end, uint64_t budget, NodeBytes *out)
+{
+	FakeLoc *f = l->data;
+	assert_true(f->n_calls < 16);
+	f->calls[f->n_calls].start = start;
+	f->calls[f->n_calls].end = end;
+	f->calls[f->n_calls].budget = budget;
+	f->n_calls++;
+	if (f->fail_start && start == f->fail_start)
+		return -EIO;
+	for (int node = 0; node < 2; node++) {
+		uint64_t s = MAX(start, (uint64_t)node * GIB), e = MIN(end, ((uint64_t)node + 1) * GIB);
+		if (e > s)
+			out->bytes[node] += e - s;
+	}
+	out->pages_read += (end - start) / 4096;
+	out->err_bytes += 4096;
+	return 0;
+}
+
+static void fake_init(FakeLoc *f)
+{
+	*f = (FakeLoc){ .base = { .name = "fake", .count_range = fake_count } };
+	f->base.data = f;
+}
+
+static void add(RegionList *l, uint64_t start, uint64_t end, uint32_t acc, uint32_t age)
+{
+	Region r = { start, end, acc, age };
+	assert_int_equal(region_list_append(l, &r), 0);
+}
+
+static void test_hot_share_fake(void **state)
+{
+	RegionList l = { 0 };
+	FakeLoc loc;
+	HotShare h;
+	const HotPattern pat = { .min_nr_accesses = 3, .min_age = 2 };
+
+	add(&l, 0, 128 * MIB, 10, 5);                         /* hot, node 0 */
+	add(&l, 128 * MIB, 192 * MIB, 2, 100);                /* too few accesses */
+	add(&l, 192 * MIB, 256 * MIB, 20, 1);                 /* too young */
+	add(&l, GIB - 32 * MIB, GIB + 96 * MIB, 3, 2);        /* hot, at both limits, on both nodes */
+	add(&l, GIB + 512 * MIB, GIB + 512 * MIB, 20, 20);    /* empty */
+	add(&l, 3 * GIB, 3 * GIB + 64 * MIB, 20, 20);         /* hot, on no tier node */
+
+	fake_init(&loc);
+	const int nodes[] = { 1, 0, 5 };
+	assert_int_equal(metric_hot_share(&l, &pat, &loc.base, 0, nodes, 3, &h), 0);
+	/* Only the matching, non-empty regions are looked up, whole; the
+	 * locator splits them by node. */
+	assert_int_equal(loc.n_calls, 3);
+	assert_true(loc.calls[0].start == 0 && loc.calls[0].end == 128 * MIB);
+	assert_true(loc.calls[1].start == GIB - 32 * MIB && loc.calls[1].end == GIB + 96 * MIB);
+	assert_true(loc.calls[2].start == 3 * GIB);
+	for (size_t i = 0; i < 3; i++)
+		assert_true(loc.calls[i].budget == 0);
+	assert_int_equal(h.n_regions, 3);
+	/* In the caller's node order. */
+	assert_int_equal(h.n, 3);
+	assert_int_equal(h.node[0], 1);
+	assert_int_equal(h.node[1], 0);
+	assert_int_equal(h.node[2], 5);
+	assert_true(h.hot_bytes[0] == 96 * MIB);
+	assert_true(h.hot_bytes[1] == 160 * MIB);
+	assert_true(h.hot_bytes[2] == 0);
+	assert_true(h.total == 256 * MIB);
+	assert_int_equal(h.share_bp[0], 3750);
+	assert_int_equal(h.share_bp[1], 6250);
+	assert_int_equal(h.share_bp[2], 0);
+	assert_true(h.err_bytes == 3 * 4096);
+	assert_true(h.pages_read == (128 + 128 + 64) * MIB / 4096);
+
+	/* A budget below the eligible pages is shared by region size, at
+	 * least 1 each: 81920 eligible pages, 1000 budget. */
+	fake_init(&loc);
+	assert_int_equal(metric_hot_share(&l, &pat, &loc.base, 1000, nodes, 2, &h), 0);
+	assert_int_equal(loc.n_calls, 3);
+	assert_true(loc.calls[0].budget == 400);
+	assert_true(loc.calls[1].budget == 400);
+	assert_true(loc.calls[2].budget == 200);
+	fake_init(&loc);
+	assert_int_equal(metric_hot_share(&l, &pat, &loc.base, 1, nodes, 2, &h), 0);
+	for (size_t i = 0; i < 3; i++)
+		assert_true(loc.calls[i].budget == 1);
+	/* A budget that covers everything: exact. */
+	fake_init(&loc);
+	assert_int_equal(metric_hot_share(&l, &pat, &loc.base, 81920, nodes, 2, &h), 0);
+	for (size_t i = 0; i < 3; i++)
+		assert_true(loc.calls[i].budget == 0);
+
+	/* Nothing hot: zero shares, not an error. */
+	const HotPattern strict = { .min_nr_accesses = 1000 };
+	fake_init(&loc);
+	assert_int_equal(metric_hot_share(&l, &strict, &loc.base, 0, nodes, 2, &h), 0);
+	assert_int_equal(loc.n_calls, 0);
+	assert_true(h.total == 0);
+	assert_int_equal(h.share_bp[0], 0);
+	assert_int_equal(h.share_bp[1], 0);
+	assert_int_equal(h.n_regions, 0);
+
+	/* Locator errors are returned; more nodes than tiers is -EINVAL. */
+	fake_init(&loc);
+	loc.fail_start = GIB - 32 * MIB;
+	h.n = 77;
+	assert_int_equal(metric_hot_share(&l, &pat, &loc.base, 0, nodes, 2, &h), -EIO);
+	assert_int_equal(h.n, 77);
+	const int many[CONFIG_MAX_TIERS + 1] = { 0 };
+	assert_int_equal(metric_hot_share(&l, &pat, &loc.base, 0, many, CONFIG_MAX_TIERS + 1, &h), -EINVAL);
+	region_list_free(&l);
+}
+
+/* A 1 MiB-block node map: node 0 = blocks 0-3, node 1 = blocks 4-7 and 9,
+ * block 8 absent; kpageflags for PFNs 0..2559 (10 MiB). */
+typedef struct PEnv {
+	char *root;
+	Sysfs fs;
+	NodeMap map;
+	Kpf kpf;
+} PEnv;
+
+#define NODE "sys/devices/system/node"
+#define BLK 256 /* pages per block */
+
+static int penv_setup(void **state)
+{
+	PEnv *e = calloc(1, sizeof(*e));
+	char p[128];
+
+	e->root = tu_mkdtemp();
+	tu_write(e->root, "sys/devices/system/memory/block_size_bytes", "100000\n");
+	for (int b = 0; b < 10; b++) {
+		if (b == 8)
+			continue;
+		snprintf(p, sizeof(p), "sys/devices/system/memory/memory%d/state", b);
+		tu_write(e->root, p, "online\n");
+		snprintf(p, sizeof(p), NODE "/node%d/memory%d", b < 4 ? 0 : 1, b);
+		char target[64];
+		snprintf(target, sizeof(target), "../../memory/memory%d", b);
+		tu_symlink(e->root, p, target);
+	}
+	tu_sysfs_open(e->root, &e->fs);
+	assert_int_equal(node_map_load(&e->fs, &e->map), 0);
+	assert_int_equal(e->map.n, 3);
+
+	/* Node 0: blocks 0-2 all LRU, block 3 every other page.
+	 * Node 1: block 4 first half LRU; a THP (LRU on its head only) over
+	 * blocks 5-6; block 7 free; block 9 the first 100 pages LRU. */
+	uint64_t *f = calloc(10 * BLK, sizeof(*f));
+	for (int i = 0; i < 10 * BLK; i++) {
+		int b = i / BLK, o = i % BLK;
+		uint64_t lru = 1ULL << KPF_LRU, v = 1ULL << KPF_BUDDY;
+		if (b < 3 || (b == 3 && o % 2 == 0) || (b == 4 && o < 128) || (b == 9 && o < 100))
+			v = lru;
+		else if (b == 5 || b == 6)
+			v = i == 5 * BLK ? (lru | 1ULL << KPF_COMPOUND_HEAD) : 1ULL << KPF_COMPOUND_TAIL;
+		else if (b == 8)
+			v = 1ULL << KPF_NOPAGE;
+		f[i] = v;
+	}
+	tu_write_bytes(e->root, "proc/kpageflags", f, 10 * BLK * sizeof(*f));
+	free(f);
+	assert_int_equal(kpageflags_open(&e->fs, 5, &e->kpf), 0);
+	*state = e;
+	return 0;
+}
+
+static int penv_teardown(void **state)
+{
+	PEnv *e = *state;
+	kpageflags_close(&e->kpf);
+	node_map_free(&e->map);
+	sysfs_close(&e->fs);
+	tu_rmtree(e->root);
+	free(e);
+	return 0;
+}
+
+static void test_hot_share_paddr_all_bytes(void **state)
+{
+	PEnv *e = *state;
+	PaddrLocator loc;
+	RegionList l = { 0 };
+	HotShare h;
+	const HotPattern pat = { .min_nr_accesses = 1 };
+	const int nodes[] = { 0, 1 };
+
+	/* kpf NULL: every online byte counts; holes do not. */
+	paddr_locator_init(&loc, &e->map, NULL);
+	add(&l, 3 * MIB + MIB / 2, 9 * MIB + MIB / 2, 5, 0);
+	add(&l, 0, MIB, 0, 0); /* cold */
+	assert_int_equal(metric_hot_share(&l, &pat, &loc.base, 0, nodes, 2, &h), 0);
+	assert_true(h.hot_bytes[0] == MIB / 2);
+	assert_true(h.hot_bytes[1] == 4 * MIB + MIB / 2);
+	assert_int_equal(h.share_bp[0], 1000);
+	assert_int_equal(h.share_bp[1], 9000);
+	assert_true(h.err_bytes == 0);
+	assert_true(h.pages_read == 0);
+	region_list_free(&l);
+
+	/* A region only in the hole and one past the end of memory. */
+	add(&l, 8 * MIB, 9 * MIB, 5, 0);
+	add(&l, 64 * MIB, 65 * MIB, 5, 0);
+	assert_int_equal(metric_hot_share(&l, &pat, &loc.base, 0, nodes, 2, &h), 0);
+	assert_true(h.total == 0);
+	assert_int_equal(h.n_regions, 2);
+	region_list_free(&l);
+}
+
+static void test_hot_share_paddr_kpageflags(void **state)
+{
+	PEnv *e = *state;
+	PaddrLocator loc;
+	RegionList l = { 0 };
+	HotShare h;
+	const HotPattern pat = { .min_nr_accesses = 1 };
+	const int nodes[] = { 0, 1 };
+
+	paddr_locator_init(&loc, &e->map, &e->kpf);
+	add(&l, 0, 10 * MIB, 5, 0);
+	assert_int_equal(metric_hot_share(&l, &pat, &loc.base, 0, nodes, 2, &h), 0);
+	/* Node 0: 3 * 256 + 128 pages; node 1: 128 + 512 (THP) + 100. */
+	assert_true(h.hot_bytes[0] == (3 * BLK + 128) * 4096ULL);
+	assert_true(h.hot_bytes[1] == (128 + 512 + 100) * 4096ULL);
+	assert_true(h.err_bytes == 0);
+	/* Exact: every existing entry read once (holes read too). */
+	assert_true(h.pages_read == 9 * BLK);
+	region_list_free(&l);
+
+	/* Split at the node boundary: [3.5, 4.5) MiB = the odd half of block
+	 * 3 (64 LRU pages) on node 0, the LRU half of block 4 on node 1. */
+	add(&l, 3 * MIB + MIB / 2, 4 * MIB + MIB / 2, 5, 0);
+	/* Starting inside the THP: its tails count by its head. */
+	add(&l, 6 * MIB, 6 * MIB + 40960, 5, 0);
+	assert_int_equal(metric_hot_share(&l, &pat, &loc.base, 0, nodes, 2, &h), 0);
+	assert_true(h.hot_bytes[0] == 64 * 4096ULL);
+	assert_true(h.hot_bytes[1] == (128 + 10) * 4096ULL);
+	region_list_free(&l);
+
+	/* With a budget well below the pages: an estimate whose reported
+	 * error bound holds the truth. */
+	add(&l, 0, 10 * MIB, 5, 0);
+	assert_int_equal(metric_hot_share(&l, &pat, &loc.base, 512, nodes, 2, &h), 0);
+	uint64_t truth = (3 * BLK + 128 + 128 + 512 + 100) * 4096ULL;
+	assert_true(h.pages_read < 9 * BLK);
+	assert_true(h.total + h.err_bytes >= truth && h.total <= truth + h.err_bytes);
+	region_list_free(&l);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_shares),
+		cmocka_unit_test(test_hot_share_fake),
+		cmocka_unit_test_setup_teardown(test_hot_share_paddr_all_bytes, penv_setup, penv_teardown),
+		cmocka_unit_test_setup_teardown(test_hot_share_paddr_kpageflags, penv_setup, penv_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* sysfs.c: rooted reads and writes, the write hook, the EBUSY backoff. */
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sysfs.h"
+#include "util.h"
+#include "test-util.h"
+
+typedef struct Env {
+	char *root;
+	Sysfs fs;
+} Env;
+
+static int setup(void **state)
+{
+	Env *e = calloc(1, sizeof(*e));
+	e->root = tu_mkdtemp();
+	tu_sysfs_open(e->root, &e->fs);
+	*state = e;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	Env *e = *state;
+	sysfs_close(&e->fs);
+	tu_rmtree(e->root);
+	free(e);
+	return 0;
+}
+
+static void test_open(void **state)
+{
+	Env *e = *state;
+	Sysfs fs;
+	char path[PATH_MAX];
+
+	/* Production defaults of the EBUSY backoff. */
+	assert_int_equal(sysfs_open(e->root, &fs), 0);
+	assert_true(fs.root_fd >= 0);
+	assert_null(fs.write_hook);
+	assert_int_equal(fs.busy_retries, 12);
+	assert_int_equal(fs.busy_sleep_us, 2000);
+	assert_int_equal(fs.n_writes, 0);
+	sysfs_close(&fs);
+	assert_int_equal(fs.root_fd, -1);
+	sysfs_close(&fs); /* idempotent */
+
+	snprintf(path, sizeof(path), "%s/missing", e->root);
+	assert_int_equal(sysfs_open(path, &fs), -ENOENT);
+	tu_write(e->root, "file", "x");
+	snprintf(path, sizeof(path), "%s/file", e->root);
+	assert_int_equal(sysfs_open(path, &fs), -ENOTDIR);
+}
+
+static void test_read(void **state)
+{
+	Env *e = *state;
+	char buf[64];
+	uint64_t u;
+	int64_t s;
+
+	tu_write(e->root, "a/b/str", "paddr\n");
+	assert_int_equal(sysfs_read_str(&e->fs, buf, sizeof(buf), "a/%s/str", "b"), 0);
+	assert_string_equal(buf, "paddr");
+	/* A leading slash still means "under the root". */
+	assert_int_equal(sysfs_read_str(&e->fs, buf, sizeof(buf), "/a/b/str"), 0);
+	assert_string_equal(buf, "paddr");
+	/* Multi-line values keep their inner newlines, lose the last. */
+	tu_write(e->root, "ops", "vaddr\nfvaddr\npaddr\n");
+	assert_int_equal(sysfs_read_str(&e->fs, buf, sizeof(buf), "ops"), 0);
+	assert_string_equal(buf, "vaddr\nfvaddr\npaddr");
+	/* Too small a buffer truncates, NUL-terminated. */
+	assert_int_equal(sysfs_read_str(&e->fs, buf, 4, "ops"), 0);
+	assert_string_equal(buf, "vad");
+	tu_write_bytes(e->root, "empty", "", 0);
+	assert_int_equal(sysfs_read_str(&e->fs, buf, sizeof(buf), "empty"), 0);
+	assert_string_equal(buf, "");
+
+	tu_write(e->root, "n", "18446744073709551615\n");
+	assert_int_equal(sysfs_read_u64(&e->fs, &u, "n"), 0);
+	assert_true(u == UINT64_MAX);
+	tu_write(e->root, "n", "0\n");
+	assert_int_equal(sysfs_read_u64(&e->fs, &u, "n"), 0);
+	assert_true(u == 0);
+	tu_write(e->root, "neg", "-1\n");
+	assert_int_equal(sysfs_read_s64(&e->fs, &s, "neg"), 0);
+	assert_true(s == -1);
+
+	/* Errors leave the output untouched. */
+	u = 77;
+	s = 77;
+	assert_int_equal(sysfs_read_u64(&e->fs, &u, "neg"), -EINVAL);
+	tu_write(e->root, "garbage", "12abc\n");
+	assert_int_equal(sysfs_read_u64(&e->fs, &u, "garbage"), -EINVAL);
+	assert_int_equal(sysfs_read_s64(&e->fs, &s, "garbage"), -EINVAL);
+	assert_int_equal(sysfs_read_u64(&e->fs, &u, "empty"), -EINVAL);
+	assert_int_equal(sysfs_read_s64(&e->fs, &s, "empty"), -EINVAL);
+	/* Decimal only: the kernel prints %lu. */
+	tu_write(e->root, "hex", "0x10\n");
+	assert_int_equal(sysfs_read_u64(&e->fs, &u, "hex"), -EINVAL);
+	tu_write(e->root, "big", "18446744073709551616\n");
+	assert_int_equal(sysfs_read_u64(&e->fs, &u, "big"), -ERANGE);
+	assert_int_equal(sysfs_read_u64(&e->fs, &u, "missing"), -ENOENT);
+	assert_int_equal(sysfs_read_s64(&e->fs, &s, "missing"), -ENOENT);
+	assert_int_equal(sysfs_read_str(&e->fs, buf, sizeof(buf), "a"), -EISDIR);
+	assert_true(u == 77);
+	assert_true(s == 77);
+
+	assert_true(sysfs_exists(&e->fs, "a/b"));
+	assert_true(sysfs_exists(&e->fs, "a/b/str"));
+	assert_false(sysfs_exists(&e->fs, "a/c"));
+
+	/* A path longer than PATH_MAX is refused, not truncated to another
+	 * file. */
+	char *longname = malloc(PATH_MAX + 10);
+	memset(longname, 'x', PATH_MAX + 9);
+	longname[PATH_MAX + 9] = '\0';
+	assert_int_equal(sysfs_read_u64(&e->fs, &u, "%s", longname), -ENAMETOOLONG);
+	assert_int_equal(sysfs_write_str(&e->fs, "1", "%s", longname), -ENAMETOOLONG);
+	assert_false(sysfs_exists(&e->fs, "%s", longname));
+	free(longname);
+}
+
+static void test_write(void **state)
+{
+	Env *e = *state;
+
+	tu_write(e->root, "v", "old value that is long\n");
+	assert_int_equal(sysfs_write_str(&e->fs, "on", "v"), 0);
+	/* Exactly the value: no newline added, nothing of the old left. */
+	assert_string_equal(tu_read(e->root, "v"), "on");
+	assert_int_equal(e->fs.n_writes, 1);
+	/* Never creates files: a missing attribute is an error. */
+	assert_int_equal(sysfs_write_str(&e->fs, "1", "nope"), -ENOENT);
+	assert_false(tu_exists(e->root, "nope"));
+	assert_int_equal(sysfs_write_str(&e->fs, "1", "nodir/nope"), -ENOENT);
+	tu_mkdirs(e->root, "dir");
+	assert_int_equal(sysfs_write_str(&e->fs, "1", "dir"), -EISDIR);
+	assert_int_equal(e->fs.n_writes, 1);
+
+	/* Decimal with no leading zeros: the kernel parses base 0, where
+	 * "010" would be 8. */
+	static const struct {
+		uint64_t v;
+		const char *want;
+	} u[] = {
+		{ 0, "0" }, { 8, "8" }, { 10, "10" }, { 4096, "4096" }, { 4294967295ULL, "4294967295" },
+		{ UINT64_MAX, "18446744073709551615" },
+	};
+	for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++) {
+		assert_int_equal(sysfs_write_u64(&e->fs, u[i].v, "/v"), 0);
+		assert_string_equal(tu_read(e->root, "v"), u[i].want);
+	}
+	assert_int_equal(sysfs_write_s64(&e->fs, -1, "v"), 0);
+	assert_string_equal(tu_read(e->root, "v"), "-1");
+	assert_int_equal(sysfs_write_s64(&e->fs, INT64_MIN, "v"), 0);
+	assert_string_equal(tu_read(e->root, "v"), "-9223372036854775808");
+	assert_int_equal(sysfs_write_u64(&e->fs, 1, "missing"), -ENOENT);
+	assert_int_equal(sysfs_write_s64(&e->fs, 1, "missing"), -ENOENT);
+}
+
+static void test_write_errors(void **state)
+{
+	Env *e = *state;
+
+	/* A write error is returned as is (ENOSPC from /dev/full). */
+	if (access("/dev/full", W_OK) == 0) {
+		tu_symlink(e->root, "full", "/dev/full");
+		assert_int_equal(sysfs_write_str(&e->fs, "1", "full"), -ENOSPC);
+	}
+
+	/* A short write is -EIO: provoke one with RLIMIT_FSIZE (the write
+	 * is cut at the limit instead of failing). */
+	struct rlimit old, lim;
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	void (*old_sig)(int) = signal(SIGXFSZ, SIG_IGN);
+	tu_write_bytes(e->root, "short", "", 0);
+	lim = old;
+	lim.rlim_cur = 4;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	int r = sysfs_write_str(&e->fs, "123456", "short");
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, old_sig);
+	assert_int_equal(r, -EIO);
+	assert_string_equal(tu_read(e->root, "short"), "1234");
+}
+
+typedef struct Hook {
+	unsigned busy;   /* fail this many times with EBUSY */
+	int other;       /* then, if non-zero, fail with this */
+	unsigned calls;
+	char path[256], value[64];
+} Hook;
+
+static int hook(void *userdata, const char *path, const char *value)
+{
+	Hook *h = userdata;
+	h->calls++;
+	snprintf(h->path, sizeof(h->path), "%s", path);
+	snprintf(h->value, sizeof(h->value), "%s", value);
+	if (h->busy) {
+		h->busy--;
+		return -EBUSY;
+	}
+	return h->other;
+}
+
+static void test_hook(void **state)
+{
+	Env *e = *state;
+	Hook h = { 0 };
+
+	e->fs.write_hook = hook;
+	e->fs.hook_data = &h;
+	tu_write(e->root, "k/state", "off\n");
+	/* The hook sees the root-relative path and the value. */
+	assert_int_equal(sysfs_write_u64(&e->fs, 42, "/k/%s", "state"), 0);
+	assert_int_equal(h.calls, 1);
+	assert_string_equal(h.path, "k/state");
+	assert_string_equal(h.value, "42");
+	/* A hook error fails the write before it happens. */
+	h.other = -EINVAL;
+	assert_int_equal(sysfs_write_str(&e->fs, "on", "k/state"), -EINVAL);
+	assert_string_equal(tu_read(e->root, "k/state"), "42");
+	assert_int_equal(e->fs.n_writes, 1);
+	/* Plain writes do not retry EBUSY. */
+	h = (Hook){ .busy = 1 };
+	assert_int_equal(sysfs_write_str(&e->fs, "on", "k/state"), -EBUSY);
+	assert_int_equal(h.calls, 1);
+}
+
+static void test_retry(void **state)
+{
+	Env *e = *state;
+	Hook h;
+
+	e->fs.write_hook = hook;
+	e->fs.hook_data = &h;
+	e->fs.busy_retries = 4;
+	e->fs.busy_sleep_us = 1;
+	tu_write(e->root, "state", "off\n");
+
+	/* Busy k times, k <= retries: succeeds on attempt k + 1. */
+	for (unsigned k = 0; k <= 4; k++) {
+		h = (Hook){ .busy = k };
+		assert_int_equal(sysfs_write_str_retry(&e->fs, "on", "state"), 0);
+		assert_int_equal(h.calls, k + 1);
+		assert_string_equal(tu_read(e->root, "state"), "on");
+		tu_write(e->root, "state", "off\n");
+	}
+	/* Busy longer than the retries: EBUSY after 1 + retries attempts,
+	 * nothing written. */
+	h = (Hook){ .busy = 5 };
+	unsigned long long writes = e->fs.n_writes;
+	assert_int_equal(sysfs_write_str_retry(&e->fs, "on", "state"), -EBUSY);
+	assert_int_equal(h.calls, 5);
+	assert_string_equal(tu_read(e->root, "state"), "off");
+	assert_int_equal(e->fs.n_writes, writes);
+	/* busy_retries = 0: a single attempt. */
+	e->fs.busy_retries = 0;
+	h = (Hook){ .busy = 1 };
+	assert_int_equal(sysfs_write_str_retry(&e->fs, "on", "state"), -EBUSY);
+	assert_int_equal(h.calls, 1);
+	e->fs.busy_retries = 4;
+	/* Other errors are returned at once. */
+	h = (Hook){ .other = -EINVAL };
+	assert_int_equal(sysfs_write_str_retry(&e->fs, "bogus", "state"), -EINVAL);
+	assert_int_equal(h.calls, 1);
+	h = (Hook){ .busy = 2, .other = -EPERM };
+	assert_int_equal(sysfs_write_str_retry(&e->fs, "off", "state"), -EPERM);
+	assert_int_equal(h.calls, 3);
+	/* A missing file is not retried either. */
+	h = (Hook){ 0 };
+	assert_int_equal(sysfs_write_str_retry(&e->fs, "on", "missing"), -ENOENT);
+	assert_int_equal(h.calls, 1);
+}
+
+static void test_retry_backoff_bounded(void **state)
+{
+	Env *e = *state;
+	Hook h = { .busy = 100 };
+
+	/* The sleep doubles from busy_sleep_us and is capped at 100 ms:
+	 * 12 retries from 2 ms sleep 2+4+...+64 + 5 x 100 ms ~= 0.63 s. With
+	 * 1 us it stays far below a second. */
+	e->fs.write_hook = hook;
+	e->fs.hook_data = &h;
+	e->fs.busy_retries = 12;
+	e->fs.busy_sleep_us = 1;
+	tu_write(e->root, "state", "off\n");
+	unsigned long long t0 = now_ms();
+	assert_int_equal(sysfs_write_str_retry(&e->fs, "on", "state"), -EBUSY);
+	assert_int_equal(h.calls, 13);
+	assert_true(now_ms() - t0 < 1000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hook, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retry_backoff_bounded, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,399 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Helpers for dtierd VM scenarios (busybox ash). Shipped as /lib-scenario.sh;
+# a scenario starts with `. /lib-scenario.sh`.
+#
+# Contract: a scenario fails only through explicit checks. Every check prints
+# `CHECK ok: DESC` or `CHECK FAIL: DESC`; the first failure's text is kept in
+# /tmp/vmtest-fail-reason and /init reports it in the DTIERD-VM-RESULT line.
+# End a scenario with `finish` (exit status 1 if any check failed).
+#
+# Environment (from /etc/vmtest.env): VMTEST_KERNEL (6.12|7.3), VMTEST_NODES,
+# VMTEST_NODE_MIB, VMTEST_NAME, VMTEST_SCENARIO, VMTEST_HAVE_DTIERD (0|1),
+# VMTEST_CONFIG (/etc/dtierd.conf or empty), DTIERD, WORKLOAD (binary paths).
+
+DAMON=/sys/kernel/mm/damon/admin
+KDAMONDS=$DAMON/kdamonds
+DAMON_STAT_ENABLED=/sys/module/damon_stat/parameters/enabled
+NODE_SYS=/sys/devices/system/node
+MEM_SYS=/sys/devices/system/memory
+WORKLOAD_LOG=/tmp/workload.log
+DTIERD_LOG=/tmp/dtierd.log
+
+VMTEST_FAILS=0
+VMTEST_CHECKS=0
+VMTEST_BG_PIDS=
+
+note() { echo "NOTE: $*"; }
+
+_record_fail() {
+	VMTEST_FAILS=$((VMTEST_FAILS + 1))
+	[ -s /tmp/vmtest-fail-reason ] || echo "$*" > /tmp/vmtest-fail-reason
+}
+
+# check DESC CMD [ARGS...]: run CMD; a non-zero status is a failed check.
+# Output of CMD is shown. Returns CMD's status so callers can branch on it.
+check() {
+	_desc=$1
+	shift
+	VMTEST_CHECKS=$((VMTEST_CHECKS + 1))
+	if "$@"; then
+		echo "CHECK ok: $_desc"
+		return 0
+	fi
+	echo "CHECK FAIL: $_desc"
+	_record_fail "$_desc"
+	return 1
+}
+
+# require DESC CMD...: like check, but end the scenario on failure.
+require() {
+	check "$@" || finish
+}
+
+# fail MSG: a failed check that ends the scenario now.
+fail() {
+	VMTEST_CHECKS=$((VMTEST_CHECKS + 1))
+	echo "CHECK FAIL: $*"
+	_record_fail "$*"
+	finish
+}
+
+# Comparison helpers for check (integers).
+ge() { [ "$1" -ge "$2" ]; }
+le() { [ "$1" -le "$2" ]; }
+eq() { [ "$1" = "$2" ]; }
+between() { [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }	# between V LO HI
+contains() { case "$1" in *"$2"*) return 0 ;; esac; return 1; }	# contains HAYSTACK NEEDLE
+file_contains() { grep -q -- "$2" "$1"; }	# file_contains FILE REGEX
+
+# Write VALUE to FILE with one write(); print the error on failure.
+wr() {
+	# busybox echo writes the whole line in one write()
+	if ! echo "$2" > "$1"; then
+		echo "write '$2' > $1 failed" >&2
+		return 1
+	fi
+}
+
+rd() { cat "$1" 2>/dev/null; }
+
+cleanup() {
+	for _p in $VMTEST_BG_PIDS; do
+		kill "$_p" 2>/dev/null
+	done
+	VMTEST_BG_PIDS=
+}
+
+# finish: print a summary and exit 0 only if no check failed.
+finish() {
+	cleanup
+	if [ "$VMTEST_FAILS" -gt 0 ]; then
+		echo "SCENARIO $VMTEST_SCENARIO: $VMTEST_FAILS of $VMTEST_CHECKS checks failed"
+		exit 1
+	fi
+	echo "SCENARIO $VMTEST_SCENARIO: all $VMTEST_CHECKS checks passed"
+	exit 0
+}
+
+# wait_for TIMEOUT_S CMD...: poll CMD once a second until it succeeds.
+wait_for() {
+	_t=$1
+	shift
+	while [ "$_t" -gt 0 ]; do
+		"$@" && return 0
+		sleep 1
+		_t=$((_t - 1))
+	done
+	"$@"
+}
+
+# Process helpers ----------------------------------------------------------
+
+# alive PID: the process exists and is not a zombie.
+alive() {
+	[ -r "/proc/$1/stat" ] || return 1
+	_st=$(sed 's/^.*) //' "/proc/$1/stat" | cut -d' ' -f1)
+	[ "$_st" != Z ] && [ "$_st" != X ]
+}
+
+# wait_exit PID TIMEOUT_S: wait for a background child to exit; sets
+# EXIT_STATUS to its exit status (or "timeout"). Returns 0 if it exited.
+wait_exit() {
+	_t=$(($2 * 5))
+	while alive "$1" && [ "$_t" -gt 0 ]; do
+		usleep 200000
+		_t=$((_t - 1))
+	done
+	if alive "$1"; then
+		EXIT_STATUS=timeout
+		return 1
+	fi
+	wait "$1"
+	EXIT_STATUS=$?
+	return 0
+}
+
+# stream FILE PREFIX: copy FILE to the console as it grows (prefixed).
+stream() {
+	# (busybox sed has no -u; a read loop passes each line on at once)
+	tail -n +1 -f "$1" 2>/dev/null | while IFS= read -r _l; do echo "$2$_l"; done &
+	VMTEST_BG_PIDS="$VMTEST_BG_PIDS $!"
+}
+
+# Workload -------------------------------------------------------------------
+
+# workload_start ARGS...: start dtierd-workload in the background, output in
+# $WORKLOAD_LOG (also streamed to the console). Sets WORKLOAD_PID.
+workload_start() {
+	: > "$WORKLOAD_LOG"
+	"$WORKLOAD" "$@" > "$WORKLOAD_LOG" 2>&1 &
+	WORKLOAD_PID=$!
+	VMTEST_BG_PIDS="$VMTEST_BG_PIDS $WORKLOAD_PID"
+	echo "workload: pid $WORKLOAD_PID: $WORKLOAD $*"
+	stream "$WORKLOAD_LOG" ""
+}
+
+# workload_wait_report TIMEOUT_S: wait until the workload printed a report.
+workload_wait_report() {
+	wait_for "$1" grep -q '^WORKLOAD t=.* hot_pages=' "$WORKLOAD_LOG"
+}
+
+# workload_wait TIMEOUT_S: wait for the workload to end (sets EXIT_STATUS).
+workload_wait() {
+	wait_exit "$WORKLOAD_PID" "$1"
+}
+
+# workload_series NODE: print "t bp" of node NODE's hot share, one report a line.
+workload_series() {
+	awk -v key="n$1_bp" '/^WORKLOAD t=.* hot_pages=/ {
+		t = ""; v = ""
+		for (i = 2; i <= NF; i++) {
+			split($i, kv, "=")
+			if (kv[1] == "t") t = kv[2]
+			if (kv[1] == key) v = kv[2]
+		}
+		if (t != "" && v != "") print t, v
+	}' "$WORKLOAD_LOG"
+}
+
+# workload_last_t: time of the last report.
+workload_last_t() {
+	workload_series 0 | awk 'END { print ($1 == "" ? 0 : $1) }'
+}
+
+# workload_share NODE K: "min max mean count" of node NODE's hot share (bp)
+# over the reports of the last K seconds (t >= last_t - K).
+workload_share() {
+	workload_series "$1" | awk -v k="$2" '
+		{ t[NR] = $1; v[NR] = $2 }
+		END {
+			if (NR == 0) { print "0 0 0 0"; exit }
+			from = t[NR] - k; n = 0; sum = 0
+			for (i = 1; i <= NR; i++) {
+				if (t[i] + 0 < from) continue
+				if (n == 0 || v[i] < min) min = v[i]
+				if (n == 0 || v[i] > max) max = v[i]
+				sum += v[i]; n++
+			}
+			printf "%d %d %d %d\n", min, max, (n ? sum / n : 0), n
+		}'
+}
+
+# workload_bad_max: the largest bad= count seen in any report.
+workload_bad_max() {
+	awk '/^WORKLOAD t=.* hot_pages=/ { for (i = 2; i <= NF; i++) if ($i ~ /^bad=/) {
+		split($i, kv, "="); if (kv[2] + 0 > m) m = kv[2] + 0 } }
+		END { print m + 0 }' "$WORKLOAD_LOG"
+}
+
+# workload_convergence NODE LO HI: the time of the first report after which
+# node NODE's share stayed within [LO, HI] bp until the end; "never" if the
+# last report is outside.
+workload_convergence() {
+	workload_series "$1" | awk -v lo="$2" -v hi="$3" '
+		{ in_band = ($2 >= lo && $2 <= hi); if (!in_band) conv = ""; else if (conv == "") conv = $1 }
+		END { print (conv == "" ? "never" : conv) }'
+}
+
+# workload_check_band NODE TARGET_BP TOL_BP LAST_S: the check scenarios 2-4 use.
+# Every report of the last LAST_S seconds must be within TARGET +- TOL.
+workload_check_band() {
+	_n=$1; _tg=$2; _tol=$3; _last=$4
+	_lo=$((_tg - _tol)); _hi=$((_tg + _tol))
+	echo "node $_n hot share series (t bp):"
+	workload_series "$_n" | awk '{ printf "  t=%s %s\n", $1, $2 }'
+	set -- $(workload_share "$_n" "$_last")
+	echo "node $_n last ${_last}s: min=$1 max=$2 mean=$3 reports=$4; band [$_lo, $_hi]"
+	echo "node $_n converged at t=$(workload_convergence "$_n" "$_lo" "$_hi")"
+	check "node $_n has reports in the last ${_last}s" ge "$4" 3
+	check "node $_n hot share within $_tg+-$_tol bp for the last ${_last}s (min $1, max $2)" \
+		between_pair "$1" "$2" "$_lo" "$_hi"
+}
+between_pair() { [ "$1" -ge "$3" ] && [ "$2" -le "$4" ]; }
+
+# dtierd -------------------------------------------------------------------
+
+# dtierd_start ARGS...: start dtierd in the background, stdout+stderr in
+# $DTIERD_LOG (streamed to the console with a "[dtierd] " prefix). Sets DTIERD_PID.
+dtierd_start() {
+	: > "$DTIERD_LOG"
+	"$DTIERD" "$@" > "$DTIERD_LOG" 2>&1 &
+	DTIERD_PID=$!
+	echo "dtierd: pid $DTIERD_PID: $DTIERD $*"
+	stream "$DTIERD_LOG" "[dtierd] "
+}
+
+# dtierd_stop TIMEOUT_S: SIGTERM dtierd and wait; sets EXIT_STATUS.
+dtierd_stop() {
+	kill -TERM "$DTIERD_PID" 2>/dev/null
+	if ! wait_exit "$DTIERD_PID" "$1"; then
+		echo "dtierd did not exit within $1 s of SIGTERM; killing it"
+		kill -KILL "$DTIERD_PID" 2>/dev/null
+		wait "$DTIERD_PID" 2>/dev/null
+	fi
+	echo "dtierd exit status: $EXIT_STATUS"
+}
+
+# dtierd_run TIMEOUT_S ARGS...: run dtierd in the foreground (for runs expected
+# to exit by themselves); output in $DTIERD_LOG, sets EXIT_STATUS.
+dtierd_run() {
+	_t=$1
+	shift
+	echo "dtierd: running $DTIERD $* (expecting it to exit within ${_t}s)"
+	: > "$DTIERD_LOG"
+	"$DTIERD" "$@" > "$DTIERD_LOG" 2>&1 &
+	DTIERD_PID=$!
+	if ! wait_exit "$DTIERD_PID" "$_t"; then
+		kill -KILL "$DTIERD_PID" 2>/dev/null
+		wait "$DTIERD_PID" 2>/dev/null
+	fi
+	sed 's/^/[dtierd] /' "$DTIERD_LOG"
+	echo "dtierd exit status: $EXIT_STATUS"
+}
+
+# DAMON sysfs -----------------------------------------------------------------
+
+# damon_dump: print the state of every sysfs kdamond (for the log).
+damon_dump() {
+	echo "DAMON: nr_kdamonds=$(rd $KDAMONDS/nr_kdamonds)"
+	for _k in $KDAMONDS/[0-9]*; do
+		[ -d "$_k" ] || continue
+		_c=$_k/contexts/0
+		echo "DAMON: kdamond ${_k##*/}: state=$(rd $_k/state) pid=$(rd $_k/pid)" \
+			"ops=$(rd $_c/operations) nr_schemes=$(rd $_c/schemes/nr_schemes)"
+	done
+	[ -r $DAMON_STAT_ENABLED ] && echo "DAMON: damon_stat enabled=$(rd $DAMON_STAT_ENABLED)"
+	return 0
+}
+
+# damon_none_running: nr_kdamonds is 0 or every kdamond is off.
+damon_none_running() {
+	for _k in $KDAMONDS/[0-9]*; do
+		[ -d "$_k" ] || continue
+		[ "$(rd $_k/state)" = off ] || return 1
+	done
+	return 0
+}
+
+# damon_params K: one line with kdamond K's main parameters (to compare later).
+damon_params() {
+	_c=$KDAMONDS/$1/contexts/0
+	_s=$_c/schemes/0
+	echo "ops=$(rd $_c/operations)" \
+		"sample=$(rd $_c/monitoring_attrs/intervals/sample_us)" \
+		"aggr=$(rd $_c/monitoring_attrs/intervals/aggr_us)" \
+		"nr_targets=$(rd $_c/targets/nr_targets)" \
+		"nr_schemes=$(rd $_c/schemes/nr_schemes)" \
+		"action=$(rd $_s/action)" \
+		"sz_max=$(rd $_s/access_pattern/sz/max)" \
+		"nr_acc_max=$(rd $_s/access_pattern/nr_accesses/max)" \
+		"age_max=$(rd $_s/access_pattern/age/max)"
+}
+
+damon_stat_present() { [ -e $DAMON_STAT_ENABLED ]; }
+
+# Node topology -----------------------------------------------------------------
+
+# node_blocks N: number of memory blocks linked under node N.
+node_blocks() {
+	_n=0
+	for _m in $NODE_SYS/node$1/memory[0-9]*; do
+		[ -e "$_m" ] && _n=$((_n + 1))
+	done
+	echo $_n
+}
+
+# node_range N: node N's physical ranges from its memory blocks, as
+# "0xSTART-0xEND" (end exclusive), contiguous blocks merged, space separated.
+# (Shell arithmetic is 64-bit; busybox awk's %x is not.)
+node_range() {
+	_bs=$((0x$(rd $MEM_SYS/block_size_bytes)))
+	_out=
+	_first=
+	_prev=
+	for _b in $(ls -d $NODE_SYS/node$1/memory[0-9]* 2>/dev/null | sed 's/.*memory//' | sort -n); do
+		if [ -n "$_prev" ] && [ "$_b" -eq $((_prev + 1)) ]; then
+			_prev=$_b
+			continue
+		fi
+		[ -n "$_first" ] && _out="$_out $(printf '0x%x-0x%x' $((_first * _bs)) $(((_prev + 1) * _bs)))"
+		_first=$_b
+		_prev=$_b
+	done
+	[ -n "$_first" ] && _out="$_out $(printf '0x%x-0x%x' $((_first * _bs)) $(((_prev + 1) * _bs)))"
+	echo ${_out# }
+}
+
+# damon_stat_off: on kernels with DAMON_STAT (7.3: enabled at boot), turn it
+# off so that sysfs kdamonds can start (`on` is EBUSY while it runs).
+damon_stat_off() {
+	damon_stat_present || return 0
+	[ "$(rd $DAMON_STAT_ENABLED)" = N ] && return 0
+	echo "damon_stat: enabled=$(rd $DAMON_STAT_ENABLED); setting N"
+	wr $DAMON_STAT_ENABLED N
+}
+
+# kdamond_on_count: number of sysfs kdamonds whose state is on.
+kdamond_on_count() {
+	_n=0
+	for _k in $KDAMONDS/[0-9]*; do
+		[ -d "$_k" ] && [ "$(rd $_k/state)" = on ] && _n=$((_n + 1))
+	done
+	echo $_n
+}
+kdamond_running() { [ "$(kdamond_on_count)" -ge 1 ]; }
+
+# workload_wait_band NODE LO HI N TIMEOUT_S: wait until the last N reports of
+# node NODE's share are all within [LO, HI] bp.
+workload_wait_band() {
+	wait_for "$5" _last_n_in_band "$1" "$2" "$3" "$4"
+}
+_last_n_in_band() {
+	workload_series "$1" | tail -n "$4" | awk -v lo="$2" -v hi="$3" -v n="$4" '
+		{ c++; if ($2 < lo || $2 > hi) bad = 1 } END { exit !(c == n && !bad) }'
+}
+
+# converge_run START_NODE DURATION_S: the common part of scenarios 2-4. Start
+# the workload (64 MiB hot of 256 MiB, on START_NODE), then dtierd with
+# /etc/dtierd.conf; let the workload run DURATION_S seconds, then SIGTERM
+# dtierd. Checks that both ran and ended cleanly; the caller checks the shares.
+converge_run() {
+	damon_stat_off
+	damon_dump
+	workload_start --size-mib 256 --hot-mib 64 --node "$1" --duration "$2" --report-every 2
+	require "workload reports placement" workload_wait_report 60
+	dtierd_start --config /etc/dtierd.conf
+	echo "dtierd started at workload t=$(workload_last_t)"
+	sleep 15
+	require "dtierd is running 15 s after start" alive "$DTIERD_PID"
+	workload_wait $(($2 + 120))
+	check "workload exited 0 (status $EXIT_STATUS)" eq "$EXIT_STATUS" 0
+	check "dtierd still running at the end of the workload" alive "$DTIERD_PID"
+	damon_dump
+	dtierd_stop 60
+	check "dtierd exited 0 after SIGTERM (status $EXIT_STATUS)" eq "$EXIT_STATUS" 0
+	check "no unplaced hot pages (max bad $(workload_bad_max))" eq "$(workload_bad_max)" 0
+}
+
+# eq_file FILE VALUE: FILE reads VALUE.
+eq_file() { [ "$(rd "$1")" = "$2" ]; }

@@ -1,0 +1,10 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# vmtest-requires: dtierd
+# Scenario 3: the reverse direction. The hot set starts on node 0; with tiers
+# 3000/7000 dtierd must move hot pages *down* to node 1 until node 0 holds
+# 30 % +- 5 points for the last 30 s of a 150 s run.
+. /lib-scenario.sh
+
+converge_run 0 150
+workload_check_band 0 3000 500 30
+finish

@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * dtierd-workload: a memory workload with independent ground truth for the VM
+ * tests. It places an anonymous mapping on one NUMA node, keeps a hot subset of
+ * it busy, and every few seconds reports where the hot pages are, as seen by
+ * move_pages(2) -- not by dtierd or DAMON.
+ *
+ *   dtierd-workload --size-mib 256 --hot-mib 64 --node 1 --duration 150 \
+ *                   --report-every 2 [--move-hot-after S] [--hot-offset-mib M]
+ *
+ * Report line (stdout, flushed):
+ *   WORKLOAD t=12.0 hot_pages=16384 n0=9830 n1=6554 bad=0 n0_bp=6000 n1_bp=4000
+ * nK = hot pages on node K (every node with memory up to the highest one),
+ * bad = pages move_pages could not place (not present, error), nK_bp = nK share of
+ * hot_pages in basis points.
+ *
+ * Raw syscalls keep it static and free of libnuma.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MPOL_BIND 2
+#define MAX_NODES 64
+/* The kernel reads maxnode - 1 bits (mm/mempolicy.c get_nodes()). */
+#define MASK_MAXNODE (MAX_NODES + 1)
+/* x86 flush_tlb_mm_range(): ranges over 33 pages are flushed in full. */
+#define DUMMY_PAGES 64
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static long sys_mbind(void *addr, unsigned long len, int mode, const unsigned long *mask,
+		      unsigned long maxnode, unsigned flags)
+{
+	return syscall(SYS_mbind, addr, len, mode, mask, maxnode, flags);
+}
+
+static long sys_move_pages(unsigned long count, void **pages, const int *nodes, int *status,
+			   int flags)
+{
+	return syscall(SYS_move_pages, 0, count, pages, nodes, status, flags);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Parse a sysfs node list such as "0-1,3" into a bit mask. */
+static int parse_nodelist(const char *s, unsigned long *ret_mask)
+{
+	unsigned long mask = 0;
+
+	while (*s && *s != '\n') {
+		char *end;
+		long a = strtol(s, &end, 10), b;
+
+		if (end == s || a < 0 || a >= MAX_NODES)
+			return -EINVAL;
+		b = a;
+		s = end;
+		if (*s == '-') {
+			b = strtol(s + 1, &end, 10);
+			if (end == s + 1 || b < a || b >= MAX_NODES)
+				return -EINVAL;
+			s = end;
+		}
+		for (long i = a; i <= b; i++)
+			mask |= 1UL << i;
+		if (*s == ',')
+			s++;
+	}
+	*ret_mask = mask;
+	return 0;
+}
+
+static int memory_nodes(unsigned long *ret_mask)
+{
+	static const char *const paths[] = {
+		"/sys/devices/system/node/has_memory",
+		"/sys/devices/system/node/online",
+	};
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		char buf[256];
+		FILE *f = fopen(paths[i], "re");
+
+		if (!f)
+			continue;
+		if (!fgets(buf, sizeof(buf), f)) {
+			fclose(f);
+			continue;
+		}
+		fclose(f);
+		if (parse_nodelist(buf, ret_mask) == 0 && *ret_mask)
+			return 0;
+	}
+	return -ENOENT;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: dtierd-workload [--size-mib N] [--hot-mib N] [--node N] [--duration S]\n"
+		"                       [--report-every S] [--move-hot-after S] [--hot-offset-mib M]\n"
+		"                       [--moved-offset-mib M] [--thp]\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "size-mib", required_argument, NULL, 's' },
+		{ "hot-mib", required_argument, NULL, 'h' },
+		{ "node", required_argument, NULL, 'n' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "report-every", required_argument, NULL, 'r' },
+		{ "move-hot-after", required_argument, NULL, 'm' },
+		{ "hot-offset-mib", required_argument, NULL, 'o' },
+		{ "moved-offset-mib", required_argument, NULL, 'O' },
+		{ "thp", no_argument, NULL, 't' },
+		{ "help", no_argument, NULL, '?' },
+		{}
+	};
+	unsigned long size_mib = 256, hot_mib = 64, hot_off_mib = 0, moved_off_mib = (unsigned long)-1;
+	double duration = 150, report_every = 2, move_after = -1;
+	int node = 1, c;
+	bool thp = false;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': size_mib = strtoul(optarg, NULL, 0); break;
+		case 'h': hot_mib = strtoul(optarg, NULL, 0); break;
+		case 'n': node = atoi(optarg); break;
+		case 'd': duration = atof(optarg); break;
+		case 'r': report_every = atof(optarg); break;
+		case 'm': move_after = atof(optarg); break;
+		case 'o': hot_off_mib = strtoul(optarg, NULL, 0); break;
+		case 'O': moved_off_mib = strtoul(optarg, NULL, 0); break;
+		case 't': thp = true; break;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (moved_off_mib == (unsigned long)-1)
+		moved_off_mib = size_mib - hot_mib;     /* default: the end of the mapping */
+	if (size_mib == 0 || hot_mib == 0 || hot_off_mib + hot_mib > size_mib ||
+	    moved_off_mib + hot_mib > size_mib || node < 0 || node >= MAX_NODES ||
+	    report_every <= 0) {
+		usage(stderr);
+		return 2;
+	}
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+
+	long ps = sysconf(_SC_PAGESIZE);
+	size_t len = size_mib << 20, hot_pages = (hot_mib << 20) / ps;
+	unsigned long mem_nodes, one = 1UL << node;
+	int max_node = 0;
+
+	if (memory_nodes(&mem_nodes) < 0) {
+		fprintf(stderr, "WORKLOAD error: cannot read the memory node list\n");
+		return 1;
+	}
+	if (!(mem_nodes & one)) {
+		fprintf(stderr, "WORKLOAD error: node %d has no memory\n", node);
+		return 1;
+	}
+	for (int i = 0; i < MAX_NODES; i++)
+		if (mem_nodes & (1UL << i))
+			max_node = i;
+
+	char *buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *dummy = mmap(NULL, DUMMY_PAGES * ps, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED || dummy == MAP_FAILED) {
+		fprintf(stderr, "WORKLOAD error: mmap: %s\n", strerror(errno));
+		return 1;
+	}
+	madvise(buf, len, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+	if (sys_mbind(buf, len, MPOL_BIND, &one, MASK_MAXNODE, 0) < 0) {
+		fprintf(stderr, "WORKLOAD error: mbind(node %d): %s\n", node, strerror(errno));
+		return 1;
+	}
+	for (size_t off = 0; off < len; off += ps)
+		buf[off] = 1;
+	for (long i = 0; i < DUMMY_PAGES; i++)
+		dummy[i * ps] = 1;
+	/*
+	 * Widen the policy to every memory node so that DAMON may migrate the
+	 * pages. A bind policy also keeps automatic NUMA balancing away.
+	 * Without MPOL_MF_MOVE the pages stay where they are.
+	 */
+	if (sys_mbind(buf, len, MPOL_BIND, &mem_nodes, MASK_MAXNODE, 0) < 0) {
+		fprintf(stderr, "WORKLOAD error: mbind(all nodes): %s\n", strerror(errno));
+		return 1;
+	}
+
+	void **pages = calloc(hot_pages, sizeof(*pages));
+	int *status = calloc(hot_pages, sizeof(*status));
+	if (!pages || !status) {
+		fprintf(stderr, "WORKLOAD error: out of memory\n");
+		return 1;
+	}
+
+	printf("WORKLOAD start size_mib=%lu hot_mib=%lu hot_offset_mib=%lu node=%d "
+	       "memory_nodes=0x%lx hot_pages=%zu page_size=%ld move_hot_after=%.1f "
+	       "moved_offset_mib=%lu duration=%.1f\n",
+	       size_mib, hot_mib, hot_off_mib, node, mem_nodes, hot_pages, ps, move_after,
+	       moved_off_mib, duration);
+
+	double t0 = now_s(), next_report = 0;
+	char *hot = buf + (hot_off_mib << 20);
+	bool moved = false;
+	unsigned long passes = 0;
+
+	while (!stop) {
+		double t = now_s() - t0;
+
+		if (!moved && move_after >= 0 && t >= move_after) {
+			hot = buf + (moved_off_mib << 20);
+			moved = true;
+			printf("WORKLOAD t=%.1f hot set moved to offset %lu MiB\n", t, moved_off_mib);
+		}
+		if (t >= next_report || t >= duration) {
+			unsigned long cnt[MAX_NODES] = { 0 }, bad = 0;
+
+			for (size_t i = 0; i < hot_pages; i++)
+				pages[i] = hot + i * ps;
+			if (sys_move_pages(hot_pages, pages, NULL, status, 0) < 0) {
+				fprintf(stderr, "WORKLOAD error: move_pages: %s\n", strerror(errno));
+				return 1;
+			}
+			for (size_t i = 0; i < hot_pages; i++) {
+				if (status[i] >= 0 && status[i] < MAX_NODES)
+					cnt[status[i]]++;
+				else
+					bad++;
+			}
+			printf("WORKLOAD t=%.1f hot_pages=%zu", t, hot_pages);
+			for (int n = 0; n <= max_node; n++)
+				printf(" n%d=%lu", n, cnt[n]);
+			printf(" bad=%lu", bad);
+			for (int n = 0; n <= max_node; n++)
+				printf(" n%d_bp=%lu", n, cnt[n] * 10000 / hot_pages);
+			printf(" passes=%lu\n", passes);
+			next_report += report_every;
+			while (next_report <= t)
+				next_report += report_every;
+		}
+		if (t >= duration)
+			break;
+
+		for (size_t i = 0; i < hot_pages; i++)
+			hot[i * ps]++;
+		/*
+		 * Under TCG the accessed bits are only set on a soft-TLB miss and
+		 * that TLB grows until it holds the whole hot set; a full TLB
+		 * flush per pass keeps DAMON's sampling seeing the accesses
+		 * (vm-testing.md, "TCG hides accesses from DAMON").
+		 */
+		mprotect(dummy, DUMMY_PAGES * ps, PROT_READ);
+		mprotect(dummy, DUMMY_PAGES * ps, PROT_READ | PROT_WRITE);
+		passes++;
+	}
+	printf("WORKLOAD done t=%.1f passes=%lu%s\n", now_s() - t0, passes,
+	       stop ? " (signal)" : "");
+	return 0;
+}
