@@ -18,6 +18,10 @@ void controller_init(Controller *c, const CtlParams *p)
 		c->p.min_bytes_per_tick = 256 * 1024;
 	if (!c->p.deadband_bp)
 		c->p.deadband_bp = 150;
+	if (!c->p.max_bytes_per_tick)
+		c->p.max_bytes_per_tick = 256ULL << 20;
+	if (!c->p.settle_pct)
+		c->p.settle_pct = 10;
 }
 
 void controller_set_targets(Controller *c, const uint32_t *target_bp)
@@ -127,6 +131,14 @@ void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 		c->prev_hot[i] = s->hot_bytes[i];
 	}
 
+	/* Settled? Compare this measured total with the previous one. */
+	uint64_t meas_total = 0;
+	for (size_t i = 0; i < n; i++)
+		meas_total += s->hot_bytes[i];
+	uint64_t diff = meas_total > c->prev_total ? meas_total - c->prev_total : c->prev_total - meas_total;
+	d->settling = !c->started || diff * 100 > (uint64_t)c->p.settle_pct * MAX(c->prev_total, 1u);
+	c->prev_total = meas_total;
+
 	/* 3. Estimate. */
 	d->estimate_total = est_total;
 	metric_shares_bp(s->hot_bytes, n, d->measured_bp);
@@ -179,7 +191,7 @@ void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 		c->n_hist = 1;
 	}
 	d->in_band = c->in_band;
-	if (c->in_band)
+	if (c->in_band || d->settling)
 		return;
 
 	/* 6. Flows: match the largest deficit with the largest surplus,

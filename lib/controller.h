@@ -19,7 +19,14 @@
  * the last three estimates is past twice the deadband (one noisy measurement
  * must not restart migration: seen on 7.3, a single interval read 80 MiB hot
  * for a 64 MiB hot set), and never reverses a pair's direction within
- * hold_ms of its last move. */
+ * hold_ms of its last move.
+ *
+ * It also waits while the measurement is unsettled: migration conserves hot
+ * bytes, so a measured total that moved by more than settle_pct since the
+ * previous interval means DAMON is still re-learning the regions the last
+ * move touched (seen on 7.3: the total read 93 then 121 MiB for a 64 MiB hot
+ * set right after a move, as cold pages beside the departed hot ones still
+ * looked hot); acting on it moved pages past the target. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -39,6 +46,7 @@ typedef struct CtlParams {
 	uint32_t hold_ms;
 	uint32_t gain_pct;        /* share of the remaining error moved per interval */
 	uint32_t unseen_tau_ms;   /* unseen bytes fade with this time constant */
+	uint32_t settle_pct;      /* hold while the measured total moves more than this */
 } CtlParams;
 
 typedef struct CtlSample {
@@ -64,6 +72,7 @@ typedef struct CtlDecision {
 	uint64_t moved[CTL_N][CTL_N]; /* bytes moved since the previous step */
 	uint64_t estimate_total;
 	bool in_band;
+	bool settling;                /* held: the measurement is still moving */
 	unsigned events;
 } CtlDecision;
 
@@ -82,6 +91,7 @@ typedef struct Controller {
 	uint64_t last_in_ms[CTL_N];
 	uint64_t prev_hot[CTL_N];
 	uint32_t hist_bp[3][CTL_N]; /* last estimates, for the median */
+	uint64_t prev_total;
 	unsigned n_hist;
 	bool clamped[CTL_N];
 	uint64_t moved_total[CTL_N][CTL_N];

@@ -446,11 +446,14 @@ int damon_teardown(Damon *d)
 	r = damon_is_running(d);
 	if (r > 0) {
 		r = state_cmd(d, "off");
-		/* EPERM: it had already stopped by itself. */
+		/* EPERM: it had already stopped by itself. Anything else: it
+		 * may still run, and removing its context directory now would
+		 * leave a running kdamond nobody can address; keep it for
+		 * --cleanup to retry. */
 		if (r < 0 && r != -EPERM && r != -EINVAL)
-			first = first ?: r;
+			return r;
 	} else if (r < 0 && r != -ENOENT) {
-		first = r;
+		return r;
 	}
 	d->started = false;
 	if (d->staged) {

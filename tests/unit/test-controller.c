@@ -79,6 +79,7 @@ static void test_at_target(void **state)
 
 	controller_init(&c, &p);
 	CtlSample s = sample(0, 600, 400, 0);
+	/* Already there at the first interval (which only measures anyway). */
 	controller_step(&c, &s, &d);
 	assert_false(any_run(&d, 2));
 	assert_true(d.in_band);
@@ -153,6 +154,7 @@ static void test_start_from_extremes(void **state)
 	 * capped at max_bytes_per_tick (60 % of 60 % of 1000 MiB > 64 MiB). */
 	controller_init(&c, &p);
 	CtlSample s = sample(0, 0, 1000, 0);
+	controller_step(&c, &s, &d); /* warm-up: the first interval only measures */
 	controller_step(&c, &s, &d);
 	assert_false(d.in_band);
 	assert_true(d.run[1][0]);
@@ -168,6 +170,7 @@ static void test_start_from_extremes(void **state)
 	/* Everything on node 0 (100 %): node 0 -> node 1. */
 	controller_init(&c, &p);
 	s = sample(0, 1000, 0, 0);
+	controller_step(&c, &s, &d); /* warm-up: the first interval only measures */
 	controller_step(&c, &s, &d);
 	assert_true(d.run[0][1]);
 	assert_false(d.run[1][0]);
@@ -177,6 +180,7 @@ static void test_start_from_extremes(void **state)
 	 * 0.6 x 40 MiB = 24 MiB. */
 	controller_init(&c, &p);
 	s = sample(0, 100, 0, 0);
+	controller_step(&c, &s, &d); /* warm-up: the first interval only measures */
 	controller_step(&c, &s, &d);
 	assert_true(d.run[0][1]);
 	assert_true(d.bytes_per_tick[0][1] == 24 * MIB);
@@ -186,6 +190,7 @@ static void test_start_from_extremes(void **state)
 	controller_init(&c, &p);
 	s = sample(0, 0, 0, 0);
 	s.hot_bytes[0] = 1 * MIB;
+	controller_step(&c, &s, &d); /* warm-up: the first interval only measures */
 	controller_step(&c, &s, &d);
 	assert_true(d.run[0][1]);
 	assert_true(d.bytes_per_tick[0][1] == 256 * 1024);
@@ -193,6 +198,7 @@ static void test_start_from_extremes(void **state)
 	/* Nothing hot: nothing to place, nothing runs. */
 	controller_init(&c, &p);
 	s = sample(0, 0, 0, 0);
+	controller_step(&c, &s, &d); /* warm-up: the first interval only measures */
 	controller_step(&c, &s, &d);
 	assert_false(any_run(&d, 2));
 	assert_true(d.estimate_total == 0);
@@ -214,6 +220,7 @@ static void test_deadband_hysteresis(void **state)
 
 	controller_init(&c, &p);
 	CtlSample s = sample(t, 0, 1000, 0);
+	controller_step(&c, &s, &d); /* warm-up: the first interval only measures */
 	controller_step(&c, &s, &d);
 	assert_true(d.run[1][0]);
 	assert_int_equal(d.events, 0);
@@ -279,6 +286,7 @@ static void test_band_exit_median(void **state)
 
 	controller_init(&c, &p);
 	CtlSample s = sample(t, 600, 400, 0);
+	controller_step(&c, &s, &d); /* warm-up: the first interval only measures */
 	controller_step(&c, &s, &d);
 	assert_true(d.in_band);
 
@@ -316,11 +324,14 @@ static void test_unseen_compensation(void **state)
 	CtlParams p = params2(6000, 4000);
 	uint64_t t = 0;
 
-	/* A generous cap, so one step moves the whole way. */
+	/* A generous cap, so one step moves the whole way. These measured
+	 * totals drop on purpose; test the unseen logic on its own. */
 	p.max_bytes_per_tick = 1024 * MIB;
 	p.gain_pct = 100;
+	p.settle_pct = 100;
 	controller_init(&c, &p);
 	CtlSample s = sample(t, 0, 1000, 0);
+	controller_step(&c, &s, &d); /* warm-up: the first interval only measures */
 	controller_step(&c, &s, &d);
 	assert_true(d.run[1][0]);
 	assert_true(d.bytes_per_tick[1][0] == 600 * MIB);
@@ -359,8 +370,10 @@ static void test_unseen_partial_and_fading(void **state)
 	uint64_t t = 0;
 
 	p.max_bytes_per_tick = 200 * MIB;
+	p.settle_pct = 100;
 	controller_init(&c, &p);
 	CtlSample s = sample(t, 0, 1000, 0);
+	controller_step(&c, &s, &d); /* warm-up: the first interval only measures */
 	controller_step(&c, &s, &d);
 	assert_true(d.bytes_per_tick[1][0] == 200 * MIB);
 
@@ -392,6 +405,65 @@ static void test_unseen_partial_and_fading(void **state)
 	assert_true(d.estimate_bp[0] >= 1111); /* 100 / 900 */
 }
 
+static void test_first_interval_measures_only(void **state)
+{
+	Controller c;
+	CtlDecision d;
+	CtlParams p = params2(6000, 4000);
+
+	/* A fresh DAMON's first measurement is not trusted to act on: the
+	 * first interval only measures, the second (same total) acts. */
+	controller_init(&c, &p);
+	CtlSample s = sample(0, 0, 1000, 0);
+	controller_step(&c, &s, &d);
+	assert_true(d.settling);
+	assert_false(any_run(&d, 2));
+	s = sample(TICK, 0, 1000, 0);
+	controller_step(&c, &s, &d);
+	assert_false(d.settling);
+	assert_true(d.run[1][0]);
+}
+
+static void test_settle_holds_on_moving_total(void **state)
+{
+	Controller c;
+	CtlDecision d;
+	CtlParams p = params2(6000, 4000);
+	uint64_t t = 0;
+
+	controller_init(&c, &p);
+	CtlSample s = sample(t, 0, 64, 0);
+	controller_step(&c, &s, &d);
+	s = sample(t += TICK, 0, 64, 0);
+	controller_step(&c, &s, &d);
+	assert_true(d.run[1][0]);
+
+	/* Seen on 7.3 right after a move: the total reads 93 MiB for a
+	 * 64 MiB hot set (cold neighbours of the departed pages still look
+	 * hot). Node 0 reads 24 %, far short, but nothing may move on it. */
+	s = sample(t += TICK, 22, 71, 0);
+	s.applied[1][0] = 24 * MIB;
+	controller_step(&c, &s, &d);
+	assert_true(d.settling);
+	assert_false(any_run(&d, 2));
+	/* Still moving (93 -> 121 MiB): hold. */
+	s = sample(t += TICK, 92, 29, 0);
+	s.applied[1][0] = 24 * MIB;
+	controller_step(&c, &s, &d);
+	assert_true(d.settling);
+	assert_false(any_run(&d, 2));
+	/* Two similar totals again: act on what is measured. */
+	s = sample(t += TICK, 36, 25, 0);
+	s.applied[1][0] = 24 * MIB;
+	controller_step(&c, &s, &d);
+	s = sample(t += TICK, 37, 26, 0);
+	s.applied[1][0] = 24 * MIB;
+	controller_step(&c, &s, &d);
+	assert_false(d.settling);
+	assert_true(d.in_band);
+	assert_false(any_run(&d, 2));
+}
+
 static void test_reversal_hold(void **state)
 {
 	Controller c;
@@ -401,6 +473,7 @@ static void test_reversal_hold(void **state)
 
 	controller_init(&c, &p);
 	CtlSample s = sample(t, 1000, 0, 0);
+	controller_step(&c, &s, &d); /* warm-up: the first interval only measures */
 	controller_step(&c, &s, &d);
 	assert_true(d.run[0][1]);
 
@@ -503,6 +576,7 @@ static void test_capacity_clamp(void **state)
 	s = sample(0, 333, 333, 334);
 	s.capacity_bytes[0] = 111 * MIB;
 	s.capacity_bytes[1] = 77 * MIB;
+	controller_step(&c, &s, &d); /* warm-up: the first interval only measures */
 	controller_step(&c, &s, &d);
 	assert_true(d.clamped[0] && d.clamped[1] && !d.clamped[2]);
 	assert_int_equal(d.target_bp[0], 1110);
@@ -524,6 +598,7 @@ static void test_three_nodes(void **state)
 	 * more (gain 60 %: 300 and 180 MiB). */
 	controller_init(&c, &p);
 	CtlSample s = sample(0, 0, 0, 1000);
+	controller_step(&c, &s, &d); /* warm-up: the first interval only measures */
 	controller_step(&c, &s, &d);
 	assert_true(d.run[2][0] && d.run[2][1]);
 	assert_false(d.run[0][1] || d.run[0][2] || d.run[1][0] || d.run[1][2]);
@@ -534,6 +609,7 @@ static void test_three_nodes(void **state)
 	 * gives nor takes. */
 	controller_init(&c, &p);
 	s = sample(0, 700, 100, 200);
+	controller_step(&c, &s, &d); /* warm-up: the first interval only measures */
 	controller_step(&c, &s, &d);
 	assert_true(d.run[0][1]);
 	for (size_t i = 0; i < 3; i++)
@@ -546,6 +622,7 @@ static void test_three_nodes(void **state)
 	 * node 0... 10/50/40 -> nodes 1 and 2 both send to node 0. */
 	controller_init(&c, &p);
 	s = sample(0, 100, 500, 400);
+	controller_step(&c, &s, &d); /* warm-up: the first interval only measures */
 	controller_step(&c, &s, &d);
 	assert_true(d.run[1][0] && d.run[2][0]);
 	assert_false(d.run[0][1] || d.run[0][2] || d.run[1][2] || d.run[2][1]);
@@ -565,6 +642,7 @@ static void test_set_targets(void **state)
 
 	controller_init(&c, &p);
 	CtlSample s = sample(0, 600, 400, 0);
+	controller_step(&c, &s, &d); /* warm-up: the first interval only measures */
 	controller_step(&c, &s, &d);
 	assert_true(d.in_band);
 
@@ -598,6 +676,8 @@ int main(void)
 		cmocka_unit_test(test_band_exit_median),
 		cmocka_unit_test(test_unseen_compensation),
 		cmocka_unit_test(test_unseen_partial_and_fading),
+		cmocka_unit_test(test_first_interval_measures_only),
+		cmocka_unit_test(test_settle_holds_on_moving_total),
 		cmocka_unit_test(test_reversal_hold),
 		cmocka_unit_test(test_capacity_clamp),
 		cmocka_unit_test(test_three_nodes),
