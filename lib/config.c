@@ -189,6 +189,15 @@ static int parse(const char *name, config_t *cf, Config **ret, ConfigErrors *err
 	}
 	p.failed = p.failed || failed_before_monitor;
 
+	/* Each interval waits for a tried-regions walk, which takes at least
+	 * one aggregation interval (up to two): leave room for it. */
+	if (!p.failed && (uint64_t)c->interval_ms * 1000 < 2 * c->monitor.aggr_us) {
+		add_error(errs, name, line_of(config_setting_get_member(root, "interval_ms"), 1),
+			  "interval_ms = %u must be at least twice monitor.aggr_us (%llu us)", c->interval_ms,
+			  (unsigned long long)c->monitor.aggr_us);
+		p.failed = true;
+	}
+
 	g = get_group(&p, root, "hot", true, keys_hot);
 	get_int(&p, g, "hot.", "min_access_percent", 1, 100, false, 5, &v);
 	c->hot.min_access_percent = (unsigned)v;

@@ -480,6 +480,21 @@ static void test_error_cap(void **state)
 	result_free(&res);
 }
 
+static void test_interval_vs_aggr(void **state)
+{
+	/* An interval shorter than two aggregation intervals cannot hold the
+	 * tried-regions walk it waits for. */
+	Result res = load("interval_ms = 1000;\n"
+			  "monitor = { sample_us = 5000; aggr_us = 600000; min_regions = 10; max_regions = 1000; };\n"
+			  "hot = { min_access_percent = 5; };\n"
+			  "migration = { max_mib_per_s = 256; };\n"
+			  "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n");
+	assert_int_equal(res.r, -EINVAL);
+	assert_int_equal(res.e.n, 1);
+	assert_non_null(strstr(res.e.msg[0], "test.conf:1: interval_ms = 1000 must be at least twice monitor.aggr_us"));
+	result_free(&res);
+}
+
 static void test_hot_min_nr_accesses(void **state)
 {
 	static const struct {
@@ -498,12 +513,13 @@ static void test_hot_min_nr_accesses(void **state)
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		char text[1024];
 		snprintf(text, sizeof(text),
-			 "interval_ms = 1000;\n"
+			 "interval_ms = %u;\n"
 			 "monitor = { sample_us = %u; aggr_us = %u; min_regions = 10; max_regions = 1000; };\n"
 			 "hot = { min_access_percent = %u; };\n"
 			 "migration = { max_mib_per_s = 256; };\n"
 			 "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n",
-			 t[i].sample_us, t[i].aggr_us, t[i].percent);
+			 t[i].aggr_us / 500 > 1000 ? t[i].aggr_us / 500 : 1000, t[i].sample_us, t[i].aggr_us,
+			 t[i].percent);
 		Result res = load(text);
 		assert_int_equal(res.r, 0);
 		if (config_hot_min_nr_accesses(res.c) != t[i].want)
@@ -703,6 +719,7 @@ int main(void)
 		cmocka_unit_test(test_monitor_cross_checks),
 		cmocka_unit_test(test_several_errors),
 		cmocka_unit_test(test_error_cap),
+		cmocka_unit_test(test_interval_vs_aggr),
 		cmocka_unit_test(test_hot_min_nr_accesses),
 		cmocka_unit_test(test_only_targets_differ),
 		cmocka_unit_test(test_print_roundtrip),
