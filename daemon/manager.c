@@ -14,10 +14,6 @@
 
 #define MIB ((uint64_t)1024 * 1024)
 #define PAGE 4096ULL
-/* Room kept free on a node when clamping its target: DAMON's migration
- * allocates without reclaim and fails on a full node, and the kernel needs
- * its watermarks. */
-#define NODE_RESERVE_PCT 3
 /* Consecutive failed intervals before giving up. */
 #define MAX_FAILURES 10
 
@@ -454,14 +450,6 @@ int manager_stop(Manager *m)
 	return ret;
 }
 
-static uint64_t roundup_pow2(uint64_t v)
-{
-	uint64_t p = 1;
-	while (p < v)
-		p <<= 1;
-	return p;
-}
-
 /* One measurement: hot bytes per tier node from scheme 0's tried regions. */
 static int measure(Manager *m, HotShare *hs)
 {
@@ -571,11 +559,8 @@ static int tick(Manager *m)
 	for (size_t i = 0; i < n; i++) {
 		NodeMeminfo mi;
 		smp.hot_bytes[i] = hs.hot_bytes[i];
-		if (node_meminfo_read(&m->fs, node_of(m, i), &mi) == 0) {
-			uint64_t reserve = mi.total_bytes * NODE_RESERVE_PCT / 100;
-			uint64_t cap = mi.free_bytes + hs.hot_bytes[i];
-			smp.capacity_bytes[i] = cap > reserve ? cap - reserve : 1;
-		}
+		if (node_meminfo_read(&m->fs, node_of(m, i), &mi) == 0)
+			smp.capacity_bytes[i] = controller_node_capacity(mi.total_bytes, mi.free_bytes, hs.hot_bytes[i]);
 	}
 	controller_step(&m->ctl, &smp, &d);
 
@@ -589,9 +574,9 @@ static int tick(Manager *m)
 				continue;
 			DamonScheme *x = &m->plan.schemes[i];
 			if (d.run[s][t]) {
-				uint64_t per_window = d.bytes_per_tick[s][t] * m->window_ms / c->interval_ms;
-				uint64_t cap = (uint64_t)c->migration.max_mib_per_s * MIB * m->window_ms / 1000;
-				per_window = MIN(roundup_pow2(MAX(per_window, PAGE)), MAX(cap, PAGE));
+				uint64_t per_window = controller_window_quota(
+					d.bytes_per_tick[s][t], m->window_ms, c->interval_ms,
+					(uint64_t)c->migration.max_mib_per_s * MIB * m->window_ms / 1000);
 				if (per_window != m->committed_quota[i]) {
 					x->quota_bytes = per_window;
 					need_commit = true;

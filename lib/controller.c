@@ -13,7 +13,7 @@ void controller_init(Controller *c, const CtlParams *p)
 	if (!c->p.gain_pct)
 		c->p.gain_pct = 60;
 	if (!c->p.unseen_tau_ms)
-		c->p.unseen_tau_ms = 8000;
+		c->p.unseen_tau_ms = 20000;
 	if (!c->p.min_bytes_per_tick)
 		c->p.min_bytes_per_tick = 256 * 1024;
 	if (!c->p.deadband_bp)
@@ -34,7 +34,8 @@ void controller_set_targets(Controller *c, const uint32_t *target_bp)
 /* Capacity clamp: a node cannot hold more hot bytes than fit in it. Clamp its
  * target to what fits and give the excess to the others in proportion to
  * their targets (then to their room). */
-static void clamp_targets(const Controller *c, const CtlSample *s, uint64_t total, uint32_t *eff, bool *clamped)
+static void clamp_targets(const Controller *c, const CtlSample *s, const uint64_t *est, uint64_t total, uint32_t *eff,
+			  bool *clamped)
 {
 	size_t n = c->p.n;
 	uint32_t cap_bp[CTL_N];
@@ -43,8 +44,11 @@ static void clamp_targets(const Controller *c, const CtlSample *s, uint64_t tota
 		eff[i] = c->p.target_bp[i];
 		clamped[i] = false;
 		cap_bp[i] = 10000;
+		/* Bytes in flight to the node already sit in its memory (the
+		 * caller's free + measured hot misses them). */
+		uint64_t cap = s->capacity_bytes[i] + (est[i] - s->hot_bytes[i]);
 		if (s->capacity_bytes[i] && total)
-			cap_bp[i] = (uint32_t)MIN((unsigned __int128)s->capacity_bytes[i] * 10000 / total, 10000u);
+			cap_bp[i] = (uint32_t)MIN((unsigned __int128)cap * 10000 / total, 10000u);
 	}
 	for (int iter = 0; iter < CTL_N; iter++) {
 		uint64_t excess = 0, weight = 0;
@@ -131,6 +135,26 @@ void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 		c->prev_hot[i] = s->hot_bytes[i];
 	}
 
+	/* More vanished than bytes in flight can explain (the hot set changed
+	 * under a move: the moved pages went cold and will never show up):
+	 * end every episode rather than carry phantoms. Judged against the
+	 * median of the last three estimated totals. */
+	if (c->n_est_hist == 3) {
+		uint64_t a = c->est_total_hist[0], b = c->est_total_hist[1], m3 = c->est_total_hist[2];
+		uint64_t med = MAX(MIN(a, b), MIN(MAX(a, b), m3));
+		if (est_total * 4 < med * 3) {
+			est_total = 0;
+			for (size_t i = 0; i < n; i++) {
+				c->acc_in[i] = c->acc_out[i] = 0;
+				est[i] = s->hot_bytes[i];
+				est_total += est[i];
+			}
+		}
+	}
+	memmove(&c->est_total_hist[1], &c->est_total_hist[0], 2 * sizeof(c->est_total_hist[0]));
+	c->est_total_hist[0] = est_total;
+	c->n_est_hist = MIN(c->n_est_hist + 1, 3u);
+
 	/* Settled? Compare this measured total with the previous one. */
 	uint64_t meas_total = 0;
 	for (size_t i = 0; i < n; i++)
@@ -146,7 +170,7 @@ void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 
 	/* 4. Effective targets. */
 	bool clamped[CTL_N];
-	clamp_targets(c, s, est_total, d->target_bp, clamped);
+	clamp_targets(c, s, est, est_total, d->target_bp, clamped);
 	for (size_t i = 0; i < n; i++) {
 		d->clamped[i] = clamped[i];
 		if (clamped[i] != c->clamped[i])
@@ -164,19 +188,26 @@ void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 	}
 
 	/* 5. Band with hysteresis: stop inside the deadband; resume only when
-	 *    the median of the last three estimates is past twice the
-	 *    deadband. */
-	memmove(c->hist_bp[1], c->hist_bp[0], sizeof(c->hist_bp[0]) * 2);
+	 *    the median of the last (up to five, at least three) estimates is
+	 *    past twice the deadband. */
+	memmove(c->hist_bp[1], c->hist_bp[0], sizeof(c->hist_bp[0]) * (CTL_BAND_HIST - 1));
 	memcpy(c->hist_bp[0], d->estimate_bp, sizeof(c->hist_bp[0]));
-	c->n_hist = MIN(c->n_hist + 1, 3u);
+	c->n_hist = MIN(c->n_hist + 1, (unsigned)CTL_BAND_HIST);
 	int32_t err[CTL_N];
 	uint32_t worst = 0, worst_median = 0;
 	for (size_t i = 0; i < n; i++) {
 		err[i] = (int32_t)d->target_bp[i] - (int32_t)d->estimate_bp[i];
 		worst = MAX(worst, (uint32_t)abs(err[i]));
-		uint32_t a = c->hist_bp[0][i], b = c->n_hist > 1 ? c->hist_bp[1][i] : a,
-			 m = c->n_hist > 2 ? c->hist_bp[2][i] : b;
-		uint32_t med = MAX(MIN(a, b), MIN(MAX(a, b), m));
+		/* Median of the estimates so far (insertion sort of <= 5). */
+		uint32_t v[CTL_BAND_HIST];
+		for (unsigned k = 0; k < c->n_hist; k++) {
+			uint32_t x = c->hist_bp[k][i];
+			unsigned j = k;
+			for (; j > 0 && v[j - 1] > x; j--)
+				v[j] = v[j - 1];
+			v[j] = x;
+		}
+		uint32_t med = v[c->n_hist / 2];
 		worst_median = MAX(worst_median, (uint32_t)abs((int32_t)d->target_bp[i] - (int32_t)med));
 	}
 	if (c->in_band) {
@@ -236,4 +267,27 @@ void controller_goal_values(const CtlDecision *d, size_t s, size_t dst, bool tem
 		*ret_current = MIN((uint64_t)d->estimate_bp[dst], target - 1);
 	else
 		*ret_current = 0;
+}
+
+uint64_t controller_window_quota(uint64_t bytes_per_tick, uint64_t window_ms, uint64_t interval_ms, uint64_t cap)
+{
+	const uint64_t page = 4096;
+	uint64_t want = interval_ms ? bytes_per_tick * window_ms / interval_ms : bytes_per_tick;
+	uint64_t p = page;
+
+	/* At the speed cap, the cap itself: rounding it down would slow
+	 * large moves by up to half. */
+	if (want >= cap)
+		return MAX(cap, page);
+	while (p * 2 <= want)
+		p *= 2;
+	return p;
+}
+
+uint64_t controller_node_capacity(uint64_t node_total, uint64_t node_free, uint64_t hot_on_node)
+{
+	uint64_t reserve = node_total * 3 / 100;
+	uint64_t cap = node_free + hot_on_node;
+
+	return cap > reserve ? cap - reserve : 1;
 }

@@ -16,7 +16,7 @@
  * with what it held before plus what moved in (fading with unseen_tau_ms in
  * case it never does), moves only a fraction (gain) of the remaining error
  * per interval, stops inside a deadband, restarts only when the median of
- * the last three estimates is past twice the deadband (one noisy measurement
+ * the last five estimates is past twice the deadband (one noisy measurement
  * must not restart migration: seen on 7.3, a single interval read 80 MiB hot
  * for a 64 MiB hot set), and never reverses a pair's direction within
  * hold_ms of its last move.
@@ -35,6 +35,10 @@
 #include "config.h"
 
 #define CTL_N CONFIG_MAX_TIERS
+/* Leaving the band is judged on the median of this many estimates: two
+ * spikes on one node within three intervals got past a median of 3 in the
+ * sim. */
+#define CTL_BAND_HIST 5
 
 typedef struct CtlParams {
 	size_t n;
@@ -90,8 +94,10 @@ typedef struct Controller {
 	uint64_t acc_in[CTL_N], acc_out[CTL_N];
 	uint64_t last_in_ms[CTL_N];
 	uint64_t prev_hot[CTL_N];
-	uint32_t hist_bp[3][CTL_N]; /* last estimates, for the median */
+	uint32_t hist_bp[CTL_BAND_HIST][CTL_N]; /* last estimates, for the median */
 	uint64_t prev_total;
+	uint64_t est_total_hist[3];   /* last estimated totals */
+	unsigned n_est_hist;
 	unsigned n_hist;
 	bool clamped[CTL_N];
 	uint64_t moved_total[CTL_N][CTL_N];
@@ -102,6 +108,18 @@ void controller_init(Controller *c, const CtlParams *p);
 /* Replaces the targets (reload) keeping the learned state. */
 void controller_set_targets(Controller *c, const uint32_t *target_bp);
 void controller_step(Controller *c, const CtlSample *s, CtlDecision *ret);
+
+/* The per-window quota (`bytes`) that lets a pair move about BYTES_PER_TICK
+ * in an interval of INTERVAL_MS with charge windows of WINDOW_MS: rounded
+ * DOWN to a power of two, so it changes (and needs a full commit) rarely yet
+ * never exceeds what was asked (rounding up turned the 60 % gain into up to
+ * 120 % and overshot in the sim), at least one page, at most CAP. Pure. */
+uint64_t controller_window_quota(uint64_t bytes_per_tick, uint64_t window_ms, uint64_t interval_ms, uint64_t cap);
+
+/* Hot bytes a node can hold: its free memory plus the hot bytes already on
+ * it, minus a reserve of 3 % of its size (DAMON migrates without reclaim and
+ * fails on a full node; the kernel needs its watermarks). At least 1. */
+uint64_t controller_node_capacity(uint64_t node_total, uint64_t node_free, uint64_t hot_on_node);
 
 /* What to write into the user_input goal of pair S->D: the goal's target is
  * D's target share; the current value is D's estimated share while the pair

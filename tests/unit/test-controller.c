@@ -264,8 +264,12 @@ static void test_deadband_hysteresis(void **state)
 		assert_true(d.in_band);
 		assert_int_equal(d.events, 0);
 	}
-	/* Past 2x twice in a row: LOST at the second, and it runs again,
-	 * this time the other way (node 0 is now over its target). */
+	/* Past 2x three times in a row (the median of the last five turns):
+	 * LOST at the third, and it runs again, this time the other way
+	 * (node 0 is now over its target). */
+	step_at(&c, &t, 640, &d);
+	assert_true(d.in_band);
+	assert_false(any_run(&d, 2));
 	step_at(&c, &t, 640, &d);
 	assert_true(d.in_band);
 	assert_false(any_run(&d, 2));
@@ -293,9 +297,13 @@ static void test_band_exit_median(void **state)
 	/* Right after reaching the band, one outlier is not enough... */
 	step_at(&c, &t, 500, &d);
 	assert_true(d.in_band);
-	/* ...and leaving is judged on the median of the last three
-	 * estimates: two bad of three (not necessarily adjacent) is enough. */
+	/* ...and leaving is judged on the median of the last five
+	 * estimates: two bad of four is not enough (two spikes on one node
+	 * within three intervals got past a median of three in the sim),
+	 * three bad of five (not necessarily adjacent) is. */
 	step_at(&c, &t, 600, &d);
+	assert_true(d.in_band);
+	step_at(&c, &t, 500, &d);
 	assert_true(d.in_band);
 	step_at(&c, &t, 500, &d);
 	assert_false(d.in_band);
