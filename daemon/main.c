@@ -20,6 +20,8 @@ static void usage(FILE *f)
 		"  -c, --config PATH   configuration file (default %s)\n"
 		"  -t, --test-config   check the configuration, print it, touch nothing\n"
 		"  -r, --root DIR      resolve kernel paths (sys/, proc/) under DIR (tests)\n"
+		"      --reload        make the running dtierd re-read its config; wait and report\n"
+		"                      whether it was applied (for ExecReload=)\n"
 		"      --cleanup       remove the DAMON state a stopped or crashed dtierd left\n"
 		"                      (its kdamond, DAMON_STAT takeover) and exit\n"
 		"  -v, --verbose       log per-interval measurements (debug level)\n"
@@ -53,10 +55,11 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "cleanup", no_argument, NULL, 'C' },
+		{ "reload", no_argument, NULL, 'R' },
 		{},
 	};
 	const char *config_path = DTIERD_CONFIG_PATH, *root = "/";
-	bool test_config = false, cleanup = false;
+	bool test_config = false, cleanup = false, reload = false;
 	int c;
 
 	log_open();
@@ -77,6 +80,9 @@ int main(int argc, char **argv)
 		case 'C':
 			cleanup = true;
 			break;
+		case 'R':
+			reload = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
@@ -93,6 +99,26 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
+	if (reload) {
+		/* ExecReload=: systemd 252 has no notify-reload, so make
+		 * `systemctl reload` wait for the outcome here, and fail when
+		 * the new file was rejected. The running dtierd re-reads its
+		 * own config path; run_dir comes from this one (or default). */
+		ConfigErrors cerrs = { 0 };
+		Config *ccfg = NULL;
+		const char *run_dir = "/run/dtierd";
+		if (config_load(config_path, &ccfg, &cerrs) == 0)
+			run_dir = ccfg->run_dir;
+		config_errors_clear(&cerrs);
+		int r = manager_request_reload(run_dir, 60000);
+		config_free(ccfg);
+		if (r == -EINVAL)
+			log_error("reload rejected: the running dtierd keeps its previous configuration (see its log)");
+		else if (r < 0)
+			log_error("reload failed: %s", r == -ESRCH ? "no running dtierd found in the run-state file"
+								  : strerror(-r));
+		return r == 0 ? EXIT_OK : r == -EINVAL ? EXIT_CONFIG : EXIT_RUNTIME;
+	}
 	if (cleanup) {
 		/* ExecStopPost=: runs after the main process is gone, whatever
 		 * way it went; it needs only run_dir, so a broken config file

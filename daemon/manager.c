@@ -190,7 +190,8 @@ static void write_runstate(Manager *m)
 	int64_t kpid = -1;
 	(void)damon_read_pid(&m->damon, &kpid);
 	RunState s = { .pid = getpid(), .kdamond = (int)m->damon.kd, .kdamond_pid = kpid,
-		       .created_kdamonds = m->damon.created_kdamonds, .damon_stat_taken = m->damon_stat_taken };
+		       .created_kdamonds = m->damon.created_kdamonds, .damon_stat_taken = m->damon_stat_taken,
+		       .reloads = m->reloads, .reload_ok = m->reload_ok };
 	int r = runstate_write(m->cfg->run_dir, &s);
 	if (r < 0)
 		log_warning("cannot write %s/state: %s, ignoring", m->cfg->run_dir, strerror(-r));
@@ -743,7 +744,7 @@ static int reload_commit(Manager *m, Config *nc, char *ret_path, size_t path_siz
 	return 0;
 }
 
-void manager_reload(Manager *m)
+static bool reload_apply(Manager *m)
 {
 	ConfigErrors errs = { 0 };
 	Config *nc = NULL;
@@ -760,8 +761,7 @@ void manager_reload(Manager *m)
 		}
 		log_error("reload rejected, still running the previous configuration of %s", m->cfg->path);
 		config_errors_clear(&errs);
-		sd_notify(false, "READY=1");
-		return;
+		return false;
 	}
 	if (strcmp(nc->run_dir, m->cfg->run_dir) != 0 || nc->damon_stat_takeover != m->cfg->damon_stat_takeover)
 		log_warning("reload: run_dir and damon_stat_takeover take effect at the next start, ignoring");
@@ -799,16 +799,44 @@ void manager_reload(Manager *m)
 		if (r == -ESRCH) {
 			log_error("reload: the kdamond stopped on commit (the kernel rejected the new configuration)");
 			sd_event_exit(m->event, EXIT_RUNTIME);
-			return;
+			return false;
 		}
 		if (r < 0) {
 			log_error("reload: cannot apply the new configuration (%s%s%s), still running the previous one",
 				  path, path[0] ? ": " : "", strerror(-r));
 			config_free(nc);
-			sd_notify(false, "READY=1");
-			return;
+			return false;
 		}
 		log_notice("reload: committed the new configuration to the running kdamond %u", m->damon.kd);
 	}
+	return true;
+}
+
+void manager_reload(Manager *m)
+{
+	bool ok = reload_apply(m);
+
+	m->reloads++;
+	m->reload_ok = ok;
+	write_runstate(m);
 	sd_notify(false, "READY=1");
+}
+
+int manager_request_reload(const char *run_dir, unsigned timeout_ms)
+{
+	RunState st, now;
+	int r = runstate_read(run_dir, &st);
+
+	if (r < 0 || st.pid <= 0)
+		return -ESRCH;
+	if (kill(st.pid, SIGHUP) < 0)
+		return -errno;
+	for (unsigned waited = 0; waited < timeout_ms; waited += 50) {
+		usleep(50000);
+		if (runstate_read(run_dir, &now) == 0 && now.pid == st.pid && now.reloads > st.reloads)
+			return now.reload_ok ? 0 : -EINVAL;
+		if (kill(st.pid, 0) < 0)
+			return -ESRCH;
+	}
+	return -ETIMEDOUT;
 }

@@ -41,6 +41,8 @@ typedef struct Manager {
 	unsigned failures;
 	uint64_t watchdog_usec;
 	unsigned long long ticks;
+	unsigned long reloads;
+	bool reload_ok;
 	sd_event *event;
 	sd_event_source *timer;
 	int exit_code;
@@ -55,5 +57,9 @@ int manager_stop(Manager *m);
 /* Removes DAMON state left by a dead dtierd per RUN_DIR/state (see
  * manager.c). Returns 0, -EALREADY if that dtierd still runs, or -errno. */
 int manager_recover(Sysfs *fs, const char *run_dir);
+/* `dtierd --reload`: SIGHUPs the dtierd recorded in RUN_DIR/state and waits
+ * until it has handled it. Returns 0 if the new configuration was applied,
+ * -EINVAL if it was rejected, -ESRCH if no dtierd runs, -ETIMEDOUT. */
+int manager_request_reload(const char *run_dir, unsigned timeout_ms);
 /* Re-reads the config file (SIGHUP). */
 void manager_reload(Manager *m);

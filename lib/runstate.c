@@ -21,8 +21,10 @@ int runstate_write(const char *dir, const RunState *s)
 		return -errno;
 	fprintf(f,
 		"# written by dtierd: the DAMON state this instance owns\n"
-		"[dtierd]\npid = %d\nkdamond = %d\nkdamond_pid = %lld\ncreated_kdamonds = %d\ndamon_stat_taken = %d\n",
-		(int)s->pid, s->kdamond, (long long)s->kdamond_pid, s->created_kdamonds, s->damon_stat_taken);
+		"[dtierd]\npid = %d\nkdamond = %d\nkdamond_pid = %lld\ncreated_kdamonds = %d\ndamon_stat_taken = %d\n"
+		"reloads = %lu\nreload_ok = %d\n",
+		(int)s->pid, s->kdamond, (long long)s->kdamond_pid, s->created_kdamonds, s->damon_stat_taken,
+		s->reloads, s->reload_ok);
 	if (fflush(f) != 0 || ferror(f)) {
 		int r = -errno;
 		fclose(f);
@@ -66,6 +68,10 @@ static int kv(void *user, const char *section, const char *name, const char *val
 		c->s.created_kdamonds = v != 0;
 	else if (strcmp(name, "damon_stat_taken") == 0)
 		c->s.damon_stat_taken = v != 0;
+	else if (strcmp(name, "reloads") == 0)
+		c->s.reloads = (unsigned long)v;
+	else if (strcmp(name, "reload_ok") == 0)
+		c->s.reload_ok = v != 0;
 	return 1;
 }
 

@@ -11,6 +11,8 @@
  *   kdamond_pid = 456
  *   created_kdamonds = 1
  *   damon_stat_taken = 0
+ *   reloads = 2          (reloads handled so far)
+ *   reload_ok = 1        (whether the last one was applied)
  */
 
 #include <stdbool.h>
@@ -23,6 +25,8 @@ typedef struct RunState {
 	int64_t kdamond_pid;
 	bool created_kdamonds;
 	bool damon_stat_taken;
+	unsigned long reloads;
+	bool reload_ok;
 } RunState;
 
 /* Writes DIR/state atomically (temp file + rename), creating DIR. */

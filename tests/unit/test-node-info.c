@@ -87,7 +87,7 @@ static void test_runstate_roundtrip(void **state)
 	char *root = tu_mkdtemp();
 	char dir[PATH_MAX];
 	RunState s = { .pid = 1234, .kdamond = 2, .kdamond_pid = 98765, .created_kdamonds = true,
-		       .damon_stat_taken = true };
+		       .damon_stat_taken = true, .reloads = 7, .reload_ok = true };
 	RunState r;
 
 	/* The run dir is created. */
@@ -101,6 +101,9 @@ static void test_runstate_roundtrip(void **state)
 	assert_true(r.kdamond_pid == 98765);
 	assert_true(r.created_kdamonds);
 	assert_true(r.damon_stat_taken);
+	/* `dtierd --reload` waits for reloads to grow and reads reload_ok. */
+	assert_true(r.reloads == 7);
+	assert_true(r.reload_ok);
 
 	/* Rewritten in place: the new values replace the old. */
 	s = (RunState){ .pid = 1, .kdamond = 0, .kdamond_pid = -1 };
@@ -111,6 +114,8 @@ static void test_runstate_roundtrip(void **state)
 	assert_true(r.kdamond_pid == -1);
 	assert_false(r.created_kdamonds);
 	assert_false(r.damon_stat_taken);
+	assert_true(r.reloads == 0);
+	assert_false(r.reload_ok);
 
 	/* The file is what runstate_parse() reads. */
 	assert_int_equal(runstate_parse(tu_read(root, "run-dtierd/state"), &r), 0);
