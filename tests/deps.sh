@@ -5,7 +5,7 @@
 set -eu
 pkgs="meson ninja-build pkg-config gcc libc6-dev
 libsystemd-dev libconfig-dev libnuma-dev libcmocka-dev libinih-dev
-qemu-system-x86 busybox-static cpio gzip dpkg-dev debian-archive-keyring
+qemu-system-x86 busybox-static cpio gzip dpkg-dev debian-archive-keyring debootstrap
 python3"
 missing=""
 for p in $pkgs; do
