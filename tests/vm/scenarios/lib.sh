@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Helpers for dtierd VM scenarios (busybox ash). Shipped as /lib-scenario.sh;
-# a scenario starts with `. /lib-scenario.sh`.
+# Helpers for dtierd VM scenarios (busybox ash; dash in the systemd tier).
+# Shipped as /lib-scenario.sh; a scenario starts with `. /lib-scenario.sh`.
 #
 # Contract: a scenario fails only through explicit checks. Every check prints
 # `CHECK ok: DESC` or `CHECK FAIL: DESC`; the first failure's text is kept in
@@ -9,7 +9,8 @@
 #
 # Environment (from /etc/vmtest.env): VMTEST_KERNEL (6.12|7.3), VMTEST_NODES,
 # VMTEST_NODE_MIB, VMTEST_NAME, VMTEST_SCENARIO, VMTEST_HAVE_DTIERD (0|1),
-# VMTEST_CONFIG (/etc/dtierd.conf or empty), DTIERD, WORKLOAD (binary paths).
+# VMTEST_CONFIG (/etc/dtierd.conf or empty), DTIERD, WORKLOAD (binary paths),
+# VMTEST_INIT (busybox|systemd).
 
 DAMON=/sys/kernel/mm/damon/admin
 KDAMONDS=$DAMON/kdamonds
@@ -22,6 +23,10 @@ DTIERD_LOG=/tmp/dtierd.log
 VMTEST_FAILS=0
 VMTEST_CHECKS=0
 VMTEST_BG_PIDS=
+
+# The systemd tier runs scenarios with Debian's /bin/sh (dash), which has no usleep.
+command -v usleep > /dev/null 2>&1 ||
+	usleep() { sleep "$(awk -v u="$1" 'BEGIN { printf "%.3f", u / 1000000 }')"; }
 
 note() { echo "NOTE: $*"; }
 
@@ -76,6 +81,21 @@ wr() {
 }
 
 rd() { cat "$1" 2>/dev/null; }
+
+# rd_retry FILE: rd, retried for up to 2 s while FILE exists: DAMON's sysfs
+# only try-locks for some reads (kdamonds/N/pid, state, nr_*: EBUSY while
+# dtierd holds the lock, e.g. during a commit or a tried_regions update).
+rd_retry() {
+	_i=0
+	while [ $_i -lt 20 ]; do
+		_v=$(cat "$1" 2>/tmp/rd_retry.err) && { echo "$_v"; return 0; }
+		[ -e "$1" ] || return 1
+		[ $_i = 0 ] && echo "rd_retry: $1: $(cat /tmp/rd_retry.err); retrying" >&2
+		_i=$((_i + 1))
+		usleep 100000
+	done
+	return 1
+}
 
 cleanup() {
 	for _p in $VMTEST_BG_PIDS; do
@@ -199,11 +219,25 @@ workload_share() {
 		}'
 }
 
-# workload_bad_max: the largest bad= count seen in any report.
+# workload_bad_max [K]: the largest bad= count seen in any report (of the
+# last K seconds, if given). A page caught mid-migration (its PTE holds a
+# migration entry) has no node for move_pages(2) at that instant, so bad > 0
+# is expected while pages move; once settled it must be 0.
 workload_bad_max() {
-	awk '/^WORKLOAD t=.* hot_pages=/ { for (i = 2; i <= NF; i++) if ($i ~ /^bad=/) {
-		split($i, kv, "="); if (kv[2] + 0 > m) m = kv[2] + 0 } }
-		END { print m + 0 }' "$WORKLOAD_LOG"
+	awk -v k="${1:--1}" '/^WORKLOAD t=.* hot_pages=/ {
+		t = ""; b = 0
+		for (i = 2; i <= NF; i++) {
+			split($i, kv, "=")
+			if (kv[1] == "t") t = kv[2] + 0
+			if (kv[1] == "bad") b = kv[2] + 0
+		}
+		n++; tt[n] = t; bb[n] = b
+	}
+	END {
+		from = (k < 0 || n == 0) ? -1 : tt[n] - k
+		for (i = 1; i <= n; i++) if (tt[i] >= from && bb[i] > m) m = bb[i]
+		print m + 0
+	}' "$WORKLOAD_LOG"
 }
 
 # workload_convergence NODE LO HI: the time of the first report after which
@@ -290,7 +324,7 @@ damon_dump() {
 damon_none_running() {
 	for _k in $KDAMONDS/[0-9]*; do
 		[ -d "$_k" ] || continue
-		[ "$(rd $_k/state)" = off ] || return 1
+		[ "$(rd_retry $_k/state)" = off ] || return 1
 	done
 	return 0
 }
@@ -357,7 +391,7 @@ damon_stat_off() {
 kdamond_on_count() {
 	_n=0
 	for _k in $KDAMONDS/[0-9]*; do
-		[ -d "$_k" ] && [ "$(rd $_k/state)" = on ] && _n=$((_n + 1))
+		[ -d "$_k" ] && [ "$(rd_retry $_k/state)" = on ] && _n=$((_n + 1))
 	done
 	echo $_n
 }
@@ -392,8 +426,32 @@ converge_run() {
 	damon_dump
 	dtierd_stop 60
 	check "dtierd exited 0 after SIGTERM (status $EXIT_STATUS)" eq "$EXIT_STATUS" 0
-	check "no unplaced hot pages (max bad $(workload_bad_max))" eq "$(workload_bad_max)" 0
+	check "no unplaced hot pages in the last 30 s (max bad $(workload_bad_max 30))" eq "$(workload_bad_max 30)" 0
+	check "at most 5 % of the hot pages in flight in any report (max bad $(workload_bad_max))" \
+		le "$(workload_bad_max)" 820
 }
 
 # eq_file FILE VALUE: FILE reads VALUE.
 eq_file() { [ "$(rd "$1")" = "$2" ]; }
+
+# systemd (the --init systemd tier) ---------------------------------------------
+
+# unit_prop UNIT PROPERTY: the value of one property (systemctl show).
+unit_prop() { systemctl show -p "$2" --value "$1"; }
+
+# unit_state UNIT: "ActiveState/SubState", e.g. active/running.
+unit_state() { echo "$(unit_prop "$1" ActiveState)/$(unit_prop "$1" SubState)"; }
+
+# unit_dump UNIT: one line with the unit's state (for the log).
+unit_dump() {
+	echo "UNIT $1: $(unit_state "$1") Result=$(unit_prop "$1" Result)" \
+		"MainPID=$(unit_prop "$1" MainPID) NRestarts=$(unit_prop "$1" NRestarts)" \
+		"ExecMainStatus=$(unit_prop "$1" ExecMainStatus) StatusText='$(unit_prop "$1" StatusText)'"
+}
+
+# journal_stream UNIT: follow UNIT's journal on the console ("[journal] " prefix).
+journal_stream() {
+	journalctl -f -n 0 -u "$1" -o short-monotonic --no-hostname 2>&1 |
+		while IFS= read -r _l; do echo "[journal] $_l"; done &
+	VMTEST_BG_PIDS="$VMTEST_BG_PIDS $!"
+}
