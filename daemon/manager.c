@@ -497,13 +497,13 @@ static void log_events(Manager *m, const CtlDecision *d)
 		for (size_t i = 0; i < n; i++) {
 			char f1[32], f2[32], f3[32];
 			field(f1, sizeof(f1), "DTIERD_NODE", node_of(m, i));
-			field(f2, sizeof(f2), "DTIERD_HOT_BP", d->estimate_bp[i]);
+			field(f2, sizeof(f2), "DTIERD_HOT_BP", d->display_bp[i]);
 			field(f3, sizeof(f3), "DTIERD_TARGET_BP", d->target_bp[i]);
 			const char *fields[] = { f1, f2, f3 };
 			bool reached = d->events & CTL_EV_REACHED;
 			log_fields(LOG_NOTICE, reached ? MSGID_TARGET_REACHED : MSGID_TARGET_LOST, fields, 3,
 				   "node %d: hot share %u.%02u %% %s target %u.%02u %%", node_of(m, i),
-				   d->estimate_bp[i] / 100, d->estimate_bp[i] % 100, reached ? "reached" : "left the band of",
+				   d->display_bp[i] / 100, d->display_bp[i] % 100, reached ? "reached" : "left the band of",
 				   d->target_bp[i] / 100, d->target_bp[i] % 100);
 		}
 }
@@ -522,7 +522,7 @@ static void notify_status(Manager *m, const CtlDecision *d)
 	o += (size_t)snprintf(status + o, sizeof(status) - o, "%s", d->in_band ? "on target:" : "converging:");
 	for (size_t i = 0; i < n && o < sizeof(status); i++)
 		o += (size_t)snprintf(status + o, sizeof(status) - o, " node%d %u.%u%%/%u.%u%% (+%" PRIu64 "/-%" PRIu64 " MiB)",
-				      node_of(m, i), d->estimate_bp[i] / 100, d->estimate_bp[i] % 100 / 10,
+				      node_of(m, i), d->display_bp[i] / 100, d->display_bp[i] % 100 / 10,
 				      d->target_bp[i] / 100, d->target_bp[i] % 100 / 10, in[i] / MIB, out[i] / MIB);
 	sd_notifyf(false, "STATUS=%s", status);
 }

@@ -17,7 +17,7 @@ void controller_init(Controller *c, const CtlParams *p)
 	if (!c->p.min_bytes_per_tick)
 		c->p.min_bytes_per_tick = 256 * 1024;
 	if (!c->p.deadband_bp)
-		c->p.deadband_bp = 150;
+		c->p.deadband_bp = 100;
 	if (!c->p.max_bytes_per_tick)
 		c->p.max_bytes_per_tick = 256ULL << 20;
 	if (!c->p.settle_pct)
@@ -182,6 +182,7 @@ void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 	c->last_ms = s->now_ms;
 
 	/* Nothing hot measured: nothing to place. */
+	memcpy(d->display_bp, d->estimate_bp, sizeof(d->display_bp));
 	if (est_total == 0) {
 		d->in_band = c->in_band;
 		return;
@@ -208,6 +209,7 @@ void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 			v[j] = x;
 		}
 		uint32_t med = v[c->n_hist / 2];
+		d->display_bp[i] = med;
 		worst_median = MAX(worst_median, (uint32_t)abs((int32_t)d->target_bp[i] - (int32_t)med));
 	}
 	if (c->in_band) {
@@ -218,8 +220,10 @@ void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 	} else if (worst <= c->p.deadband_bp) {
 		c->in_band = true;
 		d->events |= CTL_EV_REACHED;
-		/* Judge leaving the band on estimates from inside it only. */
+		/* Judge leaving the band on estimates from inside it only,
+		 * and show the one that entered it. */
 		c->n_hist = 1;
+		memcpy(d->display_bp, d->estimate_bp, sizeof(d->display_bp));
 	}
 	d->in_band = c->in_band;
 	if (c->in_band || d->settling)

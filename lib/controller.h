@@ -70,6 +70,9 @@ typedef struct CtlDecision {
 	uint32_t target_bp[CTL_N];    /* effective, after the capacity clamp */
 	uint32_t measured_bp[CTL_N];
 	uint32_t estimate_bp[CTL_N];  /* measured + unseen */
+	uint32_t display_bp[CTL_N];   /* median of the recent estimates: what an
+				       * operator is shown (one interval's
+				       * estimate can be off by tens of points) */
 	bool clamped[CTL_N];
 	bool run[CTL_N][CTL_N];
 	uint64_t bytes_per_tick[CTL_N][CTL_N];
