@@ -78,8 +78,9 @@ int damon_check_foreign(const Sysfs *fs, char *desc, size_t size)
 		if (strcmp(state, "on") == 0) {
 			snprintf(path, sizeof(path), KDAMONDS "/%" PRIu64 "/pid", k);
 			char pidbuf[32];
-			if (read_str_retry(fs, pidbuf, sizeof(pidbuf), path) == 0)
-				(void)parse_s64(pidbuf, (long long *)&pid);
+			long long v;
+			if (read_str_retry(fs, pidbuf, sizeof(pidbuf), path) == 0 && parse_s64(pidbuf, &v) == 0)
+				pid = v;
 			snprintf(desc, size,
 				 "kdamond %" PRIu64 " is running (pid %" PRId64 ", operations %s) and was not started by dtierd",
 				 k, pid, ops[0] ? ops : "?");
