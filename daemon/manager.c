@@ -142,9 +142,13 @@ static int check_nodes(Manager *m)
 		}
 		if (m->real_root) {
 			NodeTopology t;
-			if (node_topology_libnuma(node, &t) == 0)
-				log_info("node %d: %" PRIu64 " MiB, %s", node, t.size_bytes / MIB,
-					 t.has_cpus ? "with CPUs" : "CPU-less (expander-like)");
+			if (node_topology_libnuma(node, &t) == 0) {
+				char f1[32];
+				field(f1, sizeof(f1), "DTIERD_NODE", node);
+				const char *fields[] = { f1 };
+				log_fields(LOG_INFO, NULL, fields, 1, "node %d: %" PRIu64 " MiB, %s", node,
+					   t.size_bytes / MIB, t.has_cpus ? "with CPUs" : "CPU-less (expander-like)");
+			}
 		}
 	}
 	return 0;
@@ -775,9 +779,15 @@ static bool reload_apply(Manager *m)
 		uint32_t t[CTL_N];
 		for (size_t i = 0; i < nc->n_tiers; i++) {
 			t[i] = nc->tiers[i].hot_share_bp;
-			if (t[i] != m->cfg->tiers[i].hot_share_bp)
-				log_notice("reload: node %d target %u bp -> %u bp", nc->tiers[i].node,
-					   m->cfg->tiers[i].hot_share_bp, t[i]);
+			if (t[i] != m->cfg->tiers[i].hot_share_bp) {
+				char f1[32], f2[32], f3[40];
+				field(f1, sizeof(f1), "DTIERD_NODE", nc->tiers[i].node);
+				field(f2, sizeof(f2), "DTIERD_TARGET_BP", t[i]);
+				field(f3, sizeof(f3), "DTIERD_PREVIOUS_TARGET_BP", m->cfg->tiers[i].hot_share_bp);
+				const char *fields[] = { f1, f2, f3 };
+				log_fields(LOG_NOTICE, NULL, fields, 3, "reload: node %d target %u bp -> %u bp",
+					   nc->tiers[i].node, m->cfg->tiers[i].hot_share_bp, t[i]);
+			}
 		}
 		m->ctl.p.deadband_bp = nc->migration.deadband_bp;
 		m->ctl.p.hold_ms = nc->migration.hold_s * 1000;
