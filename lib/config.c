@@ -207,7 +207,7 @@ static int parse(const char *name, config_t *cf, Config **ret, ConfigErrors *err
 	g = get_group(&p, root, "migration", true, keys_migration);
 	get_int(&p, g, "migration.", "max_mib_per_s", 1, 1048576, false, 256, &v);
 	c->migration.max_mib_per_s = (unsigned)v;
-	get_int(&p, g, "migration.", "deadband_bp", 10, 2500, true, 100, &v);
+	get_int(&p, g, "migration.", "deadband_bp", 10, 2500, true, 150, &v);
 	c->migration.deadband_bp = (unsigned)v;
 	get_int(&p, g, "migration.", "hold_s", 0, 3600, true, 10, &v);
 	c->migration.hold_s = (unsigned)v;

@@ -17,7 +17,7 @@ void controller_init(Controller *c, const CtlParams *p)
 	if (!c->p.min_bytes_per_tick)
 		c->p.min_bytes_per_tick = 256 * 1024;
 	if (!c->p.deadband_bp)
-		c->p.deadband_bp = 100;
+		c->p.deadband_bp = 150;
 	if (!c->p.max_bytes_per_tick)
 		c->p.max_bytes_per_tick = 256ULL << 20;
 	if (!c->p.settle_pct)

@@ -133,7 +133,7 @@ static size_t n_nodes(const Scenario *sc)
 
 /* The anchor's VM: two 1 GiB nodes, a 64 MiB hot set in a 256 MiB mapping,
  * all of it on node 1; dtierd's defaults (interval 1 s, 256 MiB/s, deadband
- * 100 bp, hold 10 s); DAMON aggregation 100 ms; pages visible hot on their
+ * 150 bp, hold 10 s); DAMON aggregation 100 ms; pages visible hot on their
  * new node 2-10 s after a migration; +-2 % measurement noise. */
 static void base(Scenario *sc)
 {
@@ -159,7 +159,7 @@ static void base(Scenario *sc)
 		.target_bp = { 6000, 4000 },
 		.interval_ms = 1000,
 		.max_mib_per_s = 256,
-		.deadband_bp = 100,
+		.deadband_bp = 150,
 		.hold_s = 10,
 		.duration_s = 180,
 		.print_every_s = 5,

@@ -93,7 +93,7 @@ static void test_minimal_values_and_defaults(void **state)
 	assert_int_equal(c->migration.max_mib_per_s, 256);
 	/* Defaults of the optional keys (dtierd.conf(5)). */
 	assert_int_equal(c->hot.min_age_ms, 0);
-	assert_int_equal(c->migration.deadband_bp, 100);
+	assert_int_equal(c->migration.deadband_bp, 150);
 	assert_int_equal(c->migration.hold_s, 10);
 	assert_int_equal(c->measure.kpageflags_max_pages, 1 << 20);
 	assert_false(c->damon_stat_takeover);

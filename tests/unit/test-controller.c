@@ -59,7 +59,7 @@ static void test_init_defaults(void **state)
 	assert_true(c.p.unseen_tau_ms > 0);
 	assert_true(c.p.min_bytes_per_tick > 0);
 	/* The same default as dtierd.conf's migration.deadband_bp. */
-	assert_int_equal(c.p.deadband_bp, 100);
+	assert_int_equal(c.p.deadband_bp, 150);
 	assert_false(c.started);
 	assert_false(c.in_band);
 	/* Given values are kept. */
