@@ -472,7 +472,9 @@ static int measure(Manager *m, HotShare *hs)
 	for (size_t i = 0; i < m->cfg->n_tiers; i++)
 		nodes[i] = node_of(m, i);
 	paddr_locator_init(&loc, &m->map, m->have_kpf ? &m->kpf : NULL);
-	HotPattern pat = { .min_nr_accesses = m->plan.schemes[0].nr_accesses_min, .min_age = m->plan.schemes[0].age_min };
+	HotPattern pat = { .min_nr_accesses = m->plan.schemes[0].nr_accesses_min,
+			   .min_age = m->plan.schemes[0].age_min,
+			   .max_nr_accesses = (uint32_t)(m->plan.aggr_us / m->plan.sample_us) };
 	r = metric_hot_share(&regions, &pat, &loc.base, m->cfg->measure.kpageflags_max_pages, nodes, m->cfg->n_tiers, hs);
 	region_list_free(&regions);
 	return r;

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <math.h>
 #include <string.h>
 
 #include "metric.h"
@@ -34,42 +35,78 @@ void metric_shares_bp(const uint64_t *bytes, size_t n, uint32_t *ret_bp)
 	}
 }
 
+static bool region_matches(const Region *r, const HotPattern *p)
+{
+	return r->nr_accesses >= p->min_nr_accesses && r->age >= p->min_age && r->end > r->start;
+}
+
+/* The share of R's migratable bytes that counts as hot: the bytes DAMON saw
+ * accessed (a fraction nr_accesses / max of the region), at most all of them.
+ * Returned as a fraction NUM / DEN of MIGRATABLE. */
+static void region_hot_fraction(const Region *r, const HotPattern *p, uint64_t migratable, uint64_t *ret_num,
+				uint64_t *ret_den)
+{
+	unsigned __int128 accessed;
+
+	*ret_num = *ret_den = 1;
+	if (!p->max_nr_accesses || r->nr_accesses >= p->max_nr_accesses || migratable == 0)
+		return;
+	accessed = (unsigned __int128)(r->end - r->start) * r->nr_accesses / p->max_nr_accesses;
+	if (accessed < migratable) {
+		*ret_num = (uint64_t)accessed;
+		*ret_den = migratable;
+	}
+}
+
+static uint64_t scale(uint64_t v, uint64_t num, uint64_t den)
+{
+	return (uint64_t)((unsigned __int128)v * num / den);
+}
+
 int metric_hot_share(const RegionList *regions, const HotPattern *pattern, NodeLocator *loc,
 		     uint64_t budget_pages, const int *nodes, size_t n_nodes, HotShare *ret)
 {
-	NodeBytes nb;
 	HotShare h = { .n = n_nodes };
 	uint64_t eligible_pages = 0;
+	double err2 = 0;
 
 	if (n_nodes > CONFIG_MAX_TIERS)
 		return -EINVAL;
-	memset(&nb, 0, sizeof(nb));
+	for (size_t i = 0; i < regions->n; i++)
+		if (region_matches(&regions->v[i], pattern))
+			eligible_pages += (regions->v[i].end - regions->v[i].start) / 4096;
 	for (size_t i = 0; i < regions->n; i++) {
 		const Region *r = &regions->v[i];
-		if (r->nr_accesses >= pattern->min_nr_accesses && r->age >= pattern->min_age && r->end > r->start)
-			eligible_pages += (r->end - r->start) / 4096;
-	}
-	for (size_t i = 0; i < regions->n; i++) {
-		const Region *r = &regions->v[i];
-		if (r->nr_accesses < pattern->min_nr_accesses || r->age < pattern->min_age || r->end <= r->start)
+		NodeBytes nb;
+		uint64_t b = 0, migratable = 0, num, den;
+
+		if (!region_matches(r, pattern))
 			continue;
-		uint64_t b = 0;
 		if (budget_pages && eligible_pages > budget_pages)
 			b = MAX(budget_pages * ((r->end - r->start) / 4096) / eligible_pages, 1u);
+		memset(&nb, 0, sizeof(nb));
 		int err = node_locate_count(loc, r->start, r->end, b, &nb);
 		if (err < 0)
 			return err;
+		for (size_t k = 0; k < NODE_MAX; k++)
+			migratable += nb.bytes[k];
+		region_hot_fraction(r, pattern, migratable, &num, &den);
+		for (size_t t = 0; t < n_nodes; t++)
+			if (nodes[t] >= 0 && nodes[t] < NODE_MAX)
+				h.hot_bytes[t] += scale(nb.bytes[nodes[t]], num, den);
+		/* Regions are sampled independently: their errors add in
+		 * quadrature. */
+		double e = (double)scale(nb.err_bytes, num, den);
+		err2 += e * e;
+		h.pages_read += nb.pages_read;
 		h.n_regions++;
 	}
 	for (size_t i = 0; i < n_nodes; i++) {
 		h.node[i] = nodes[i];
-		if (nodes[i] >= 0 && nodes[i] < NODE_MAX)
-			h.hot_bytes[i] = nb.bytes[nodes[i]];
 		h.total += h.hot_bytes[i];
 	}
 	metric_shares_bp(h.hot_bytes, n_nodes, h.share_bp);
-	h.err_bytes = nb.err_bytes;
-	h.pages_read = nb.pages_read;
+	h.err_bytes = (uint64_t)ceil(sqrt(err2));
 	*ret = h;
 	return 0;
 }

@@ -161,7 +161,8 @@ static void test_hot_share_fake(void **state)
 	assert_int_equal(h.share_bp[0], 3750);
 	assert_int_equal(h.share_bp[1], 6250);
 	assert_int_equal(h.share_bp[2], 0);
-	assert_true(h.err_bytes == 3 * 4096);
+	/* Three regions' independent errors of one page each: sqrt(3) pages. */
+	assert_true(h.err_bytes == 7095);
 	assert_true(h.pages_read == (128 + 128 + 64) * MIB / 4096);
 
 	/* A budget below the eligible pages is shared by region size, at
@@ -340,11 +341,75 @@ static void test_hot_share_paddr_kpageflags(void **state)
 	region_list_free(&l);
 }
 
+/* A region counts what DAMON's samples found accessed (size * nr / max), at
+ * most its migratable bytes, split by node in proportion to them. */
+static void test_hot_share_weighted_fake(void **state)
+{
+	RegionList l = { 0 };
+	FakeLoc loc;
+	HotShare h;
+	const HotPattern pat = { .min_nr_accesses = 1, .max_nr_accesses = 20 };
+	const int nodes[] = { 0, 1 };
+
+	add(&l, 0, 128 * MIB, 10, 0);                  /* half hot: 64 MiB */
+	add(&l, 256 * MIB, 320 * MIB, 20, 0);          /* all hot: 64 MiB */
+	add(&l, GIB - 32 * MIB, GIB + 96 * MIB, 5, 0); /* a quarter: 32 MiB, 1:3 */
+	add(&l, GIB + 256 * MIB, GIB + 257 * MIB, 25, 0); /* past max: whole */
+	fake_init(&loc);
+	assert_int_equal(metric_hot_share(&l, &pat, &loc.base, 0, nodes, 2, &h), 0);
+	assert_true(h.hot_bytes[0] == 64 * MIB + 64 * MIB + 8 * MIB);
+	assert_true(h.hot_bytes[1] == 24 * MIB + 1 * MIB);
+	assert_int_equal(h.n_regions, 4);
+	region_list_free(&l);
+
+	/* Without max_nr_accesses every matching region counts whole. */
+	const HotPattern whole = { .min_nr_accesses = 1 };
+	add(&l, 0, 128 * MIB, 10, 0);
+	fake_init(&loc);
+	assert_int_equal(metric_hot_share(&l, &whole, &loc.base, 0, nodes, 2, &h), 0);
+	assert_true(h.hot_bytes[0] == 128 * MIB);
+	region_list_free(&l);
+}
+
+/* Free pages in a region do not dilute it: block 3 of node 0 is every other
+ * page LRU (128 of 256), the rest free. */
+static void test_hot_share_weighted_kpageflags(void **state)
+{
+	PEnv *e = *state;
+	PaddrLocator loc;
+	RegionList l = { 0 };
+	HotShare h;
+	const HotPattern pat = { .min_nr_accesses = 1, .max_nr_accesses = 20 };
+	const int nodes[] = { 0, 1 };
+	const struct {
+		uint32_t nr;
+		uint64_t want_pages;
+	} cases[] = {
+		{ 10, 128 }, /* half the region accessed = all of its LRU pages */
+		{ 15, 128 }, /* more than its LRU pages: capped at them */
+		{ 5, 64 },   /* a quarter of the region: half its LRU pages */
+		{ 1, 12 },   /* 256 / 20 = 12.8 pages */
+	};
+
+	paddr_locator_init(&loc, &e->map, &e->kpf);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		add(&l, 3 * MIB, 4 * MIB, cases[i].nr, 0);
+		assert_int_equal(metric_hot_share(&l, &pat, &loc.base, 0, nodes, 2, &h), 0);
+		if (h.hot_bytes[0] / 4096 != cases[i].want_pages)
+			fail_msg("nr_accesses %u: %llu pages, want %llu", cases[i].nr,
+				 (unsigned long long)(h.hot_bytes[0] / 4096), (unsigned long long)cases[i].want_pages);
+		assert_true(h.hot_bytes[1] == 0);
+		region_list_free(&l);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shares),
 		cmocka_unit_test(test_hot_share_fake),
+		cmocka_unit_test(test_hot_share_weighted_fake),
+		cmocka_unit_test_setup_teardown(test_hot_share_weighted_kpageflags, penv_setup, penv_teardown),
 		cmocka_unit_test_setup_teardown(test_hot_share_paddr_all_bytes, penv_setup, penv_teardown),
 		cmocka_unit_test_setup_teardown(test_hot_share_paddr_kpageflags, penv_setup, penv_teardown),
 	};

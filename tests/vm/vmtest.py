@@ -368,6 +368,16 @@ def tree_install(tree, src, dest, mode=None):
     os.chmod(target, mode if mode is not None else (os.stat(src).st_mode & 0o7777))
 
 
+# Static test companions built beside the workload (tests/vm/meson.build):
+# shipped into every guest at /usr/bin under their own names.
+COMPANIONS = ('dtierd-pfn-audit',)
+
+
+def companions(workload):
+    d = os.path.dirname(os.path.abspath(workload))
+    return [os.path.join(d, c) for c in COMPANIONS if os.path.isfile(os.path.join(d, c))]
+
+
 def install_binary(tree, src, dest):
     tree_install(tree, src, dest)
     for lib in ldd_deps(src):
@@ -395,6 +405,8 @@ def build_initramfs(out_dir, name, args, busybox, env):
 
     install_binary(tree, busybox, '/bin/busybox')
     install_binary(tree, args.workload, '/usr/bin/dtierd-workload')
+    for helper in companions(args.workload):
+        install_binary(tree, helper, '/usr/bin/' + os.path.basename(helper))
     if args.dtierd:
         install_binary(tree, args.dtierd, '/usr/bin/dtierd')
     tree_install(tree, args.scenario, '/scenario.sh', 0o755)
@@ -700,6 +712,8 @@ def build_overlay(out_dir, name, args, env, rootfs_meta, rootfs_files):
                 tree_install(tree, os.path.realpath(lib), '/' + rel)
 
     tree_install(tree, args.workload, '/usr/bin/dtierd-workload', 0o755)
+    for helper in companions(args.workload):
+        tree_install(tree, helper, '/usr/bin/' + os.path.basename(helper), 0o755)
     tree_install(tree, args.scenario, '/scenario.sh', 0o755)
     lib_sh = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'scenarios', 'lib.sh')
     tree_install(tree, lib_sh, '/lib-scenario.sh', 0o644)

@@ -7,6 +7,7 @@
  *
  *   dtierd-workload --size-mib 256 --hot-mib 64 --node 1 --duration 150 \
  *                   --report-every 2 [--move-hot-after S] [--hot-offset-mib M]
+ *                   [--resize T:MIB[,T:MIB...]] [--thp]
  *
  * Report line (stdout, flushed):
  *   WORKLOAD t=12.0 hot_pages=16384 n0=9830 n1=6554 bad=0 n0_bp=6000 n1_bp=4000
@@ -121,7 +122,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: dtierd-workload [--size-mib N] [--hot-mib N] [--node N] [--duration S]\n"
 		"                       [--report-every S] [--move-hot-after S] [--hot-offset-mib M]\n"
-		"                       [--moved-offset-mib M] [--thp]\n");
+		"                       [--moved-offset-mib M] [--resize T:MIB[,T:MIB...]] [--thp]\n");
 }
 
 int main(int argc, char **argv)
@@ -136,6 +137,7 @@ int main(int argc, char **argv)
 		{ "hot-offset-mib", required_argument, NULL, 'o' },
 		{ "moved-offset-mib", required_argument, NULL, 'O' },
 		{ "thp", no_argument, NULL, 't' },
+		{ "resize", required_argument, NULL, 'z' },
 		{ "help", no_argument, NULL, '?' },
 		{}
 	};
@@ -143,6 +145,10 @@ int main(int argc, char **argv)
 	double duration = 150, report_every = 2, move_after = -1;
 	int node = 1, c;
 	bool thp = false;
+	/* --resize: at time resize_t[i] the hot set becomes resize_mib[i]. */
+	double resize_t[8];
+	unsigned long resize_mib[8];
+	size_t n_resize = 0, next_resize = 0;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -155,6 +161,15 @@ int main(int argc, char **argv)
 		case 'o': hot_off_mib = strtoul(optarg, NULL, 0); break;
 		case 'O': moved_off_mib = strtoul(optarg, NULL, 0); break;
 		case 't': thp = true; break;
+		case 'z':
+			for (char *tok = strtok(optarg, ","); tok; tok = strtok(NULL, ",")) {
+				if (n_resize == 8 || sscanf(tok, "%lf:%lu", &resize_t[n_resize], &resize_mib[n_resize]) != 2) {
+					usage(stderr);
+					return 2;
+				}
+				n_resize++;
+			}
+			break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -166,6 +181,12 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	for (size_t i = 0; i < n_resize; i++)
+		if (resize_mib[i] == 0 || hot_off_mib + resize_mib[i] > size_mib ||
+		    moved_off_mib + resize_mib[i] > size_mib || (i && resize_t[i] < resize_t[i - 1])) {
+			usage(stderr);
+			return 2;
+		}
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGTERM, on_signal);
@@ -214,8 +235,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	void **pages = calloc(hot_pages, sizeof(*pages));
-	int *status = calloc(hot_pages, sizeof(*status));
+	size_t max_pages = len / ps;
+	void **pages = calloc(max_pages, sizeof(*pages));
+	int *status = calloc(max_pages, sizeof(*status));
 	if (!pages || !status) {
 		fprintf(stderr, "WORKLOAD error: out of memory\n");
 		return 1;
@@ -223,9 +245,9 @@ int main(int argc, char **argv)
 
 	printf("WORKLOAD start size_mib=%lu hot_mib=%lu hot_offset_mib=%lu node=%d "
 	       "memory_nodes=0x%lx hot_pages=%zu page_size=%ld move_hot_after=%.1f "
-	       "moved_offset_mib=%lu duration=%.1f\n",
+	       "moved_offset_mib=%lu duration=%.1f pid=%d buf=%p\n",
 	       size_mib, hot_mib, hot_off_mib, node, mem_nodes, hot_pages, ps, move_after,
-	       moved_off_mib, duration);
+	       moved_off_mib, duration, (int)getpid(), (void *)buf);
 
 	double t0 = now_s(), next_report = 0;
 	char *hot = buf + (hot_off_mib << 20);
@@ -239,6 +261,11 @@ int main(int argc, char **argv)
 			hot = buf + (moved_off_mib << 20);
 			moved = true;
 			printf("WORKLOAD t=%.1f hot set moved to offset %lu MiB\n", t, moved_off_mib);
+		}
+		if (next_resize < n_resize && t >= resize_t[next_resize]) {
+			hot_pages = (resize_mib[next_resize] << 20) / ps;
+			printf("WORKLOAD t=%.1f hot set resized to %lu MiB\n", t, resize_mib[next_resize]);
+			next_resize++;
 		}
 		if (t >= next_report || t >= duration) {
 			unsigned long cnt[MAX_NODES] = { 0 }, bad = 0;

@@ -410,17 +410,21 @@ _last_n_in_band() {
 # converge_run START_NODE DURATION_S: the common part of scenarios 2-4. Start
 # the workload (64 MiB hot of 256 MiB, on START_NODE), then dtierd with
 # /etc/dtierd.conf; let the workload run DURATION_S seconds, then SIGTERM
-# dtierd. Checks that both ran and ended cleanly; the caller checks the shares.
+# dtierd. CONVERGE_WORKLOAD_ARGS adds workload options (e.g. --thp). Checks that both ran and ended cleanly; the caller checks the shares.
 converge_run() {
 	damon_stat_off
 	damon_dump
-	workload_start --size-mib 256 --hot-mib 64 --node "$1" --duration "$2" --report-every 2
+	# shellcheck disable=SC2086
+	workload_start --size-mib 256 --hot-mib 64 --node "$1" --duration "$2" --report-every 2 \
+		${CONVERGE_WORKLOAD_ARGS:-}
 	require "workload reports placement" workload_wait_report 60
 	dtierd_start --config /etc/dtierd.conf
 	echo "dtierd started at workload t=$(workload_last_t)"
+	audit_at $(($2 - 20))
 	sleep 15
 	require "dtierd is running 15 s after start" alive "$DTIERD_PID"
 	workload_wait $(($2 + 120))
+	cat /tmp/audit.log 2>/dev/null
 	check "workload exited 0 (status $EXIT_STATUS)" eq "$EXIT_STATUS" 0
 	check "dtierd still running at the end of the workload" alive "$DTIERD_PID"
 	damon_dump
@@ -429,6 +433,43 @@ converge_run() {
 	check "no unplaced hot pages in the last 30 s (max bad $(workload_bad_max 30))" eq "$(workload_bad_max 30)" 0
 	check "at most 5 % of the hot pages in flight in any report (max bad $(workload_bad_max))" \
 		le "$(workload_bad_max)" 820
+}
+
+# audit_at T: at workload time T (s), sort the pages of DAMON's hot regions
+# (dtierd's measurement scheme 0) into the workload's hot and cold pages and
+# everyone else's (dtierd-pfn-audit), into /tmp/audit.log. Background.
+audit_at() {
+	_buf=$(sed -n 's/.* buf=\(0x[0-9a-f]*\).*/\1/p' "$WORKLOAD_LOG" | head -n 1)
+	_hot_mib=$(sed -n 's/.* hot_mib=\([0-9]*\).*/\1/p' "$WORKLOAD_LOG" | head -n 1)
+	_size_mib=$(sed -n 's/.* size_mib=\([0-9]*\).*/\1/p' "$WORKLOAD_LOG" | head -n 1)
+	(
+		while [ "$(workload_last_t | cut -d. -f1)" -lt "$1" ]; do sleep 1; done
+		echo "audit at workload t=$(workload_last_t):"
+		dtierd-pfn-audit --pid "$WORKLOAD_PID" --buf "$_buf" --buf-mib "$_size_mib" \
+			--hot "$_buf" --hot-mib "$_hot_mib"
+	) > /tmp/audit.log 2>&1 &
+}
+
+# dtierd_last_share NODE: node NODE's hot share (bp) in dtierd's last
+# reached/left-the-band event, or nothing.
+dtierd_last_share() {
+	sed -n "s/.*node $1: hot share \([0-9]*\)\.\([0-9]*\) % \(reached\|left\).*/\1\2/p" "$DTIERD_LOG" |
+		tail -n 1 | sed 's/^0*\([0-9]\)/\1/'
+}
+
+# check_events_match NODE TOL_BP: dtierd's last reported share of NODE is
+# within TOL_BP of the workload's last report (what operators are told is
+# what is true).
+check_events_match() {
+	_said=$(dtierd_last_share "$1")
+	_true=$(workload_series "$1" | tail -n 1 | cut -d' ' -f2)
+	if [ -z "$_said" ]; then
+		check "dtierd reported node $1's share" false
+		return
+	fi
+	_d=$((_said - _true))
+	[ $_d -lt 0 ] && _d=$((-_d))
+	check "dtierd's last event for node $1 ($_said bp) matches the workload ($_true bp) within $2 bp" le "$_d" "$2"
 }
 
 # eq_file FILE VALUE: FILE reads VALUE.

@@ -8,4 +8,6 @@
 
 converge_run 1 150
 workload_check_band 0 6000 500 30
+check_events_match 0 300
+check_events_match 1 300
 finish

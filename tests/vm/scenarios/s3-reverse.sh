@@ -7,4 +7,6 @@
 
 converge_run 0 150
 workload_check_band 0 3000 500 30
+check_events_match 0 300
+check_events_match 1 300
 finish

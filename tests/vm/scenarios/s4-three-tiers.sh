@@ -10,4 +10,7 @@ converge_run 2 180
 workload_check_band 0 5000 500 30
 workload_check_band 1 3000 500 30
 workload_check_band 2 2000 500 30
+check_events_match 0 300
+check_events_match 1 300
+check_events_match 2 300
 finish

@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * dtierd-pfn-audit: what the hot bytes in DAMON's hot regions really are, page
+ * by page. For the VM tests: it reads one scheme's tried regions (as left by
+ * dtierd's last update), the memory-block node map, /proc/kpageflags and the
+ * workload's own /proc/PID/pagemap, and sorts every page of every region that
+ * matches the scheme's access pattern into: the workload's hot pages, the
+ * workload's cold pages, other processes' or the page cache's pages, and
+ * pages DAMON cannot migrate. Independent of dtierd's own code.
+ *
+ *   dtierd-pfn-audit --pid P --buf ADDR --buf-mib N --hot ADDR --hot-mib N
+ *                    [--kdamond K] [--scheme S] [--regions]
+ *
+ * Output: one "AUDIT node=..." line per node and, with --regions, one
+ * "AUDIT-R ..." line per matching region piece.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PAGE 4096ULL
+#define MAX_NODES 8
+#define KPF_REFERENCED 2
+#define KPF_ACTIVE 6
+#define KPF_LRU 5
+#define KPF_SLAB 7
+#define KPF_BUDDY 10
+#define KPF_MMAP 11
+#define KPF_ANON 12
+#define KPF_HEAD 15
+#define KPF_TAIL 16
+#define KPF_HUGE 17
+#define KPF_UNEVICTABLE 18
+#define KPF_NOPAGE 20
+#define KPF_THP 22
+#define KPF_OFFLINE 23
+#define KPF_PGTABLE 26
+#define KPF_RESERVED 32
+
+typedef struct Owned {
+	uint64_t pfn;
+	int hot;
+} Owned;
+
+typedef struct Tally {
+	uint64_t region, migratable, wl_hot, wl_cold, other_anon, other_file, other_mapped, unmovable;
+	uint64_t weighted;  /* min(migratable, region * nr_accesses / max) */
+} Tally;
+
+static uint64_t read_u64(const char *path, int base)
+{
+	char buf[64] = "";
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return UINT64_MAX;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	return strtoull(buf, NULL, base);
+}
+
+static int cmp_owned(const void *a, const void *b)
+{
+	const Owned *x = a, *y = b;
+	return x->pfn < y->pfn ? -1 : x->pfn > y->pfn;
+}
+
+/* PFNs of the workload's mapping, each marked hot or cold. */
+static Owned *read_owned(int pid, uint64_t buf, uint64_t len, uint64_t hot, uint64_t hot_len, size_t *ret_n)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	size_t n = len / PAGE, k = 0;
+	uint64_t *pm = calloc(n, 8);
+	Owned *o = calloc(n, sizeof(*o));
+	if (!pm || !o || pread(fd, pm, n * 8, (off_t)(buf / PAGE * 8)) != (ssize_t)(n * 8)) {
+		close(fd);
+		free(pm);
+		free(o);
+		return NULL;
+	}
+	close(fd);
+	for (size_t i = 0; i < n; i++) {
+		if (!(pm[i] >> 63))
+			continue;
+		uint64_t a = buf + i * PAGE;
+		o[k++] = (Owned){ pm[i] & ((1ULL << 55) - 1), a >= hot && a < hot + hot_len };
+	}
+	free(pm);
+	qsort(o, k, sizeof(*o), cmp_owned);
+	*ret_n = k;
+	return o;
+}
+
+static int node_of_pfn(const int *block_node, size_t n_blocks, uint64_t block_pages, uint64_t pfn)
+{
+	uint64_t b = pfn / block_pages;
+	return b < n_blocks ? block_node[b] : -1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "buf", required_argument, NULL, 'b' },
+		{ "buf-mib", required_argument, NULL, 'B' },
+		{ "hot", required_argument, NULL, 'h' },
+		{ "hot-mib", required_argument, NULL, 'H' },
+		{ "kdamond", required_argument, NULL, 'k' },
+		{ "scheme", required_argument, NULL, 's' },
+		{ "regions", no_argument, NULL, 'r' },
+		{}
+	};
+	int pid = 0, kd = 0, sc = 0, c;
+	uint64_t buf = 0, buf_len = 0, hot = 0, hot_len = 0;
+	bool per_region = false;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': pid = atoi(optarg); break;
+		case 'b': buf = strtoull(optarg, NULL, 0); break;
+		case 'B': buf_len = strtoull(optarg, NULL, 0) << 20; break;
+		case 'h': hot = strtoull(optarg, NULL, 0); break;
+		case 'H': hot_len = strtoull(optarg, NULL, 0) << 20; break;
+		case 'k': kd = atoi(optarg); break;
+		case 's': sc = atoi(optarg); break;
+		case 'r': per_region = true; break;
+		default: return 2;
+		}
+	}
+	size_t n_owned = 0;
+	Owned *owned = read_owned(pid, buf, buf_len, hot, hot_len, &n_owned);
+	if (!owned) {
+		fprintf(stderr, "AUDIT error: cannot read pid %d's pagemap\n", pid);
+		return 1;
+	}
+
+	/* Memory-block node map. */
+	uint64_t block_pages = read_u64("/sys/devices/system/memory/block_size_bytes", 16) / PAGE;
+	static int block_node[1 << 16];
+	size_t n_blocks = 0;
+	memset(block_node, 0xff, sizeof(block_node));
+	for (int nd = 0; nd < MAX_NODES; nd++) {
+		char p[96];
+		snprintf(p, sizeof(p), "/sys/devices/system/node/node%d", nd);
+		DIR *d = opendir(p);
+		if (!d)
+			continue;
+		struct dirent *de;
+		while ((de = readdir(d))) {
+			unsigned long b;
+			if (sscanf(de->d_name, "memory%lu", &b) == 1 && b < (1 << 16)) {
+				block_node[b] = nd;
+				if (b + 1 > n_blocks)
+					n_blocks = b + 1;
+			}
+		}
+		closedir(d);
+	}
+
+	char sdir[160], p[256];
+	snprintf(sdir, sizeof(sdir), "/sys/kernel/mm/damon/admin/kdamonds/%d/contexts/0", kd);
+	snprintf(p, sizeof(p), "%s/monitoring_attrs/intervals/sample_us", sdir);
+	uint64_t sample_us = read_u64(p, 10);
+	snprintf(p, sizeof(p), "%s/monitoring_attrs/intervals/aggr_us", sdir);
+	uint64_t max_acc = read_u64(p, 10) / (sample_us ? sample_us : 1);
+	snprintf(p, sizeof(p), "%s/schemes/%d/access_pattern/nr_accesses/min", sdir, sc);
+	uint64_t min_acc = read_u64(p, 10);
+	snprintf(p, sizeof(p), "%s/schemes/%d/access_pattern/age/min", sdir, sc);
+	uint64_t min_age = read_u64(p, 10);
+	snprintf(sdir + strlen(sdir), sizeof(sdir) - strlen(sdir), "/schemes/%d/tried_regions", sc);
+
+	int kpf = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	DIR *d = opendir(sdir);
+	if (kpf < 0 || !d) {
+		fprintf(stderr, "AUDIT error: cannot open kpageflags or %s\n", sdir);
+		return 1;
+	}
+	Tally t[MAX_NODES] = { 0 };
+	struct dirent *de;
+	unsigned n_regions = 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		char rp[320];
+		snprintf(rp, sizeof(rp), "%s/%s/start", sdir, de->d_name);
+		uint64_t s = read_u64(rp, 10);
+		snprintf(rp, sizeof(rp), "%s/%s/end", sdir, de->d_name);
+		uint64_t e = read_u64(rp, 10);
+		snprintf(rp, sizeof(rp), "%s/%s/nr_accesses", sdir, de->d_name);
+		uint64_t acc = read_u64(rp, 10);
+		snprintf(rp, sizeof(rp), "%s/%s/age", sdir, de->d_name);
+		uint64_t age = read_u64(rp, 10);
+		if (s == UINT64_MAX || e == UINT64_MAX || e <= s || acc < min_acc || age < min_age)
+			continue;
+		n_regions++;
+		uint64_t head = 0;
+		Tally piece[MAX_NODES] = { 0 };
+		for (uint64_t pfn = s / PAGE; pfn < e / PAGE; pfn++) {
+			int nd = node_of_pfn(block_node, n_blocks, block_pages, pfn);
+			if (nd < 0 || nd >= MAX_NODES)
+				continue;
+			uint64_t f = 0;
+			if (pread(kpf, &f, 8, (off_t)(pfn * 8)) != 8)
+				f = 1ULL << KPF_NOPAGE;
+			if (!(f & (1ULL << KPF_TAIL)))
+				head = f;
+			uint64_t v = (f & (1ULL << KPF_TAIL)) ? head : f;
+			Tally *x = &piece[nd];
+			x->region += PAGE;
+			bool mig = (v & (1ULL << KPF_LRU)) &&
+				   !(v & ((1ULL << KPF_SLAB) | (1ULL << KPF_BUDDY) | (1ULL << KPF_HUGE) |
+					  (1ULL << KPF_NOPAGE) | (1ULL << KPF_OFFLINE) | (1ULL << KPF_PGTABLE) |
+					  (1ULL << KPF_RESERVED)));
+			if (!mig) {
+				x->unmovable += PAGE;
+				continue;
+			}
+			x->migratable += PAGE;
+			Owned key = { pfn, 0 }, *o = bsearch(&key, owned, n_owned, sizeof(*owned), cmp_owned);
+			if (o && o->hot)
+				x->wl_hot += PAGE;
+			else if (o)
+				x->wl_cold += PAGE;
+			else if (v & (1ULL << KPF_ANON))
+				x->other_anon += PAGE;
+			else if (v & (1ULL << KPF_MMAP))
+				x->other_mapped += PAGE;
+			else
+				x->other_file += PAGE;
+		}
+		for (int nd = 0; nd < MAX_NODES; nd++) {
+			Tally *x = &piece[nd];
+			if (!x->region)
+				continue;
+			uint64_t w = max_acc ? x->region * acc / max_acc : x->region;
+			x->weighted = w < x->migratable ? w : x->migratable;
+			if (per_region)
+				printf("AUDIT-R node=%d start=0x%" PRIx64 " end=0x%" PRIx64 " nr_accesses=%" PRIu64
+				       " age=%" PRIu64 " kib=%" PRIu64 " migratable=%" PRIu64 " wl_hot=%" PRIu64
+				       " wl_cold=%" PRIu64 " other=%" PRIu64 "\n",
+				       nd, s, e, acc, age, x->region / 1024, x->migratable / 1024, x->wl_hot / 1024,
+				       x->wl_cold / 1024, (x->other_anon + x->other_file + x->other_mapped) / 1024);
+			t[nd].region += x->region;
+			t[nd].migratable += x->migratable;
+			t[nd].wl_hot += x->wl_hot;
+			t[nd].wl_cold += x->wl_cold;
+			t[nd].other_anon += x->other_anon;
+			t[nd].other_file += x->other_file;
+			t[nd].other_mapped += x->other_mapped;
+			t[nd].unmovable += x->unmovable;
+			t[nd].weighted += x->weighted;
+		}
+	}
+	closedir(d);
+	uint64_t tot_mig = 0, tot_hot = 0, tot_w = 0, wl_truth[MAX_NODES] = { 0 }, wl_tot = 0;
+	for (size_t i = 0; i < n_owned; i++)
+		if (owned[i].hot) {
+			int nd = node_of_pfn(block_node, n_blocks, block_pages, owned[i].pfn);
+			if (nd >= 0 && nd < MAX_NODES)
+				wl_truth[nd] += PAGE;
+			wl_tot += PAGE;
+		}
+	for (int nd = 0; nd < MAX_NODES; nd++) {
+		tot_mig += t[nd].migratable;
+		tot_hot += t[nd].wl_hot;
+		tot_w += t[nd].weighted;
+	}
+	printf("AUDIT regions=%u min_nr_accesses=%" PRIu64 "/%" PRIu64 " min_age=%" PRIu64 "\n", n_regions, min_acc,
+	       max_acc, min_age);
+	for (int nd = 0; nd < MAX_NODES; nd++) {
+		Tally *x = &t[nd];
+		if (!x->region && !wl_truth[nd])
+			continue;
+		printf("AUDIT node=%d region_kib=%" PRIu64 " counted_kib=%" PRIu64 " wl_hot_kib=%" PRIu64
+		       " wl_cold_kib=%" PRIu64 " other_anon_kib=%" PRIu64 " other_mapped_file_kib=%" PRIu64
+		       " other_unmapped_file_kib=%" PRIu64 " unmovable_kib=%" PRIu64 " weighted_kib=%" PRIu64
+		       " counted_bp=%" PRIu64 " weighted_bp=%" PRIu64 " truth_bp=%" PRIu64 "\n",
+		       nd, x->region / 1024, x->migratable / 1024, x->wl_hot / 1024, x->wl_cold / 1024,
+		       x->other_anon / 1024, x->other_mapped / 1024, x->other_file / 1024, x->unmovable / 1024,
+		       x->weighted / 1024, tot_mig ? x->migratable * 10000 / tot_mig : 0,
+		       tot_w ? x->weighted * 10000 / tot_w : 0, wl_tot ? wl_truth[nd] * 10000 / wl_tot : 0);
+	}
+	(void)tot_hot;
+	return 0;
+}
