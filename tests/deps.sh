@@ -1,14 +1,48 @@
 #!/bin/sh
-# Installs what dtierd needs to build and to run all its test suites on
-# Debian 12 (as root). The vm suite boots Debian kernels under qemu; they are
+# Installs dtierd's dependencies on Debian 12 or 13 (as root), by group:
+#   tests/deps.sh runtime   what a host running a dtierd built elsewhere needs
+#                           (the .deb depends on exactly these)
+#   tests/deps.sh build     runtime + what building it from source needs:
+#                           a production host (README, "Install on a real
+#                           tiered machine") needs this and nothing more
+#   tests/deps.sh deb       build + what dpkg-buildpackage and lintian need
+#   tests/deps.sh [test]    everything tests/run and tests/demo use: build, deb,
+#                           and the test tools (cmocka, qemu, busybox,
+#                           debootstrap, groff, mandoc, bash-completion, ...)
+# Several groups may be given. Only the missing packages are installed; as a
+# non-root user it lists them and fails. The vm suite's Debian kernels are
 # fetched at run time with apt into a cache (tests/vm/README.md).
 set -eu
-pkgs="meson ninja-build pkg-config gcc libc6-dev
-libsystemd-dev libconfig-dev libnuma-dev libcmocka-dev libinih-dev
+runtime="libsystemd0 libconfig9 libnuma1 libinih1"
+# systemd.pc (unit and catalog directories) is in `systemd` on Debian 12 and
+# in `systemd-dev` from Debian 13 on.
+systemd_pc=systemd-dev
+# shellcheck disable=SC1091
+if [ -r /etc/os-release ] && [ "$(. /etc/os-release && echo "${VERSION_ID:-}")" = 12 ]; then
+	systemd_pc=systemd
+fi
+build="meson ninja-build pkg-config gcc libc6-dev
+libsystemd-dev libconfig-dev libnuma-dev libinih-dev $systemd_pc"
+deb="dpkg-dev debhelper fakeroot lintian bash-completion"
+test="libcmocka-dev
 qemu-system-x86 busybox-static cpio gzip dpkg-dev debian-archive-keyring debootstrap
-python3"
+python3 groff-base mandoc bash-completion git"
+
+[ $# -gt 0 ] || set -- test
+pkgs=""
+for group in "$@"; do
+	case $group in
+	runtime) pkgs="$pkgs $runtime" ;;
+	build) pkgs="$pkgs $runtime $build" ;;
+	deb) pkgs="$pkgs $runtime $build $deb" ;;
+	test) pkgs="$pkgs $runtime $build $deb $test" ;;
+	*) echo "usage: tests/deps.sh [runtime|build|deb|test]..." >&2; exit 2 ;;
+	esac
+done
+
 missing=""
 for p in $pkgs; do
+	case " $missing " in *" $p "*) continue ;; esac
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing="$missing $p"
 done
 if [ -n "$missing" ]; then
