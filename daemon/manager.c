@@ -106,7 +106,7 @@ static void build_plan(Manager *m)
 				.armed = false,
 				.quota_bytes = PAGE,
 				.reset_ms = m->window_ms,
-				.goal = true,
+				.goal = m->damon.feat.temporal,
 				.goal_target = MAX(c->tiers[d].hot_share_bp, 1u),
 				.goal_current = 2 * MAX(c->tiers[d].hot_share_bp, 1u),
 			};
@@ -368,6 +368,9 @@ int manager_start(Manager *m, Config *cfg, const char *root, sd_event *event)
 		m->exit_code = EXIT_KERNEL;
 		goto fail;
 	}
+	/* Goals only where the tuner acts within a window (see tick). */
+	for (size_t i = 1; i < m->plan.n_schemes; i++)
+		m->plan.schemes[i].goal = m->damon.feat.temporal;
 	log_info("DAMON features: goal tuner %s, %s address filters%s", m->damon.feat.temporal ? "temporal" : "consist",
 		 m->damon.feat.core_filters ? "core" : "legacy", m->damon.feat.filter_allow ? " with allow" : "");
 
@@ -571,24 +574,35 @@ static int tick(Manager *m)
 	}
 	controller_step(&m->ctl, &smp, &d);
 
-	/* Actuate: quota cap per window for running pairs (full commit when
-	 * it changes, or to arm the schemes the first time), and every goal. */
-	bool need_commit = !m->armed;
+	/* Actuate. Each pair's size quota is the actuator, with a charge
+	 * window one interval long once armed: what the controller asked for
+	 * this interval, or 1 byte (less than a page: nothing moves) while
+	 * the pair should not run. A window of one aggregation let every
+	 * window move at least one large folio whatever the quota (DAMON
+	 * charges the region it split to fit the quota, then migrates the
+	 * whole 2 MiB folio under it): with THP that was >= 20 MiB/s while
+	 * running, and the share hunted +-12 points on 6.12. On kernels with
+	 * the temporal tuner the user_input goal also closes the quota as
+	 * soon as the target is met; 6.12's consist tuner only ramps x2 per
+	 * window from 1 byte after each stop, so there the quota goes
+	 * without a goal (esz = bytes). */
+	bool need_commit = !m->armed, goals = false;
+	uint64_t cap = (uint64_t)c->migration.max_mib_per_s * MIB * c->interval_ms / 1000;
 	for (size_t s = 0; s < n; s++)
 		for (size_t t = 0; t < n; t++) {
 			int i = m->pair_scheme[s][t];
 			if (i < 0)
 				continue;
 			DamonScheme *x = &m->plan.schemes[i];
-			if (d.run[s][t]) {
-				uint64_t per_window = controller_window_quota(
-					d.bytes_per_tick[s][t], m->window_ms, c->interval_ms,
-					(uint64_t)c->migration.max_mib_per_s * MIB * m->window_ms / 1000);
-				if (per_window != m->committed_quota[i]) {
-					x->quota_bytes = per_window;
-					need_commit = true;
-				}
+			uint64_t q = d.run[s][t] ? controller_window_quota(d.bytes_per_tick[s][t], c->interval_ms,
+									  c->interval_ms, cap)
+						 : 1;
+			if (q != m->committed_quota[i]) {
+				x->quota_bytes = q;
+				need_commit = true;
 			}
+			if (!x->goal)
+				continue;
 			uint64_t target, current;
 			controller_goal_values(&d, s, t, m->damon.feat.temporal, &target, &current);
 			x->goal_target = target;
@@ -596,10 +610,12 @@ static int tick(Manager *m)
 			r = damon_set_goal(&m->damon, (size_t)i, target, current);
 			if (r < 0)
 				return r;
+			goals = true;
 		}
 	if (need_commit) {
 		for (size_t i = 1; i < m->plan.n_schemes; i++) {
 			m->plan.schemes[i].armed = true;
+			m->plan.schemes[i].reset_ms = c->interval_ms;
 			r = damon_stage_scheme_values(&m->damon, i, &m->plan.schemes[i]);
 			if (r < 0)
 				return r;
@@ -607,10 +623,15 @@ static int tick(Manager *m)
 		r = damon_commit(&m->damon);
 		if (r < 0)
 			return r;
-		for (size_t i = 1; i < m->plan.n_schemes; i++)
+		for (size_t i = 1; i < m->plan.n_schemes; i++) {
+			if (m->plan.schemes[i].quota_bytes != m->committed_quota[i])
+				log_debug("scheme %zu (to node %d): quota %" PRIu64 " bytes per %" PRIu64 " ms", i,
+					  m->plan.schemes[i].target_nid, m->plan.schemes[i].quota_bytes,
+					  m->plan.schemes[i].reset_ms);
 			m->committed_quota[i] = m->plan.schemes[i].quota_bytes;
+		}
 		m->armed = true;
-	} else {
+	} else if (goals) {
 		r = damon_commit_goals(&m->damon);
 		if (r < 0)
 			return r;

@@ -58,6 +58,7 @@ typedef struct CtlSample {
 	uint64_t hot_bytes[CTL_N];
 	uint64_t capacity_bytes[CTL_N]; /* hot bytes the node could hold (free + its hot); 0 = unknown */
 	uint64_t applied[CTL_N][CTL_N]; /* cumulative bytes migrated by pair s->d */
+	uint64_t err_bytes;             /* ~95 % bound of the measurement's error (0 = exact) */
 } CtlSample;
 
 enum {
@@ -68,6 +69,7 @@ enum {
 
 typedef struct CtlDecision {
 	uint32_t target_bp[CTL_N];    /* effective, after the capacity clamp */
+	uint32_t band_bp;             /* deadband used: at least the error bound */
 	uint32_t measured_bp[CTL_N];
 	uint32_t estimate_bp[CTL_N];  /* measured + unseen */
 	uint32_t display_bp[CTL_N];   /* median of the recent estimates: what an
@@ -103,6 +105,7 @@ typedef struct Controller {
 	unsigned n_est_hist;
 	unsigned n_hist;
 	bool clamped[CTL_N];
+	uint32_t eff_bp[CTL_N];       /* effective targets of the last settled interval */
 	uint64_t moved_total[CTL_N][CTL_N];
 } Controller;
 

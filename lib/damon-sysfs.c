@@ -355,6 +355,7 @@ int damon_stage_scheme_values(Damon *d, size_t i, const DamonScheme *s)
 	snprintf(S, sizeof(S), "%s/contexts/0/schemes/%zu", d->dir, i);
 	write_pattern(&w, S, s);
 	w_u64(&w, s->quota_bytes, "%s/quotas/bytes", S);
+	w_u64(&w, s->quota_bytes ? s->reset_ms : 0, "%s/quotas/reset_interval_ms", S);
 	return w.r;
 }
 

@@ -112,7 +112,8 @@ int damon_require_features(const DamonFeatures *f, char *what, size_t size);
 int damon_stage(Damon *d, const DamonPlan *plan, char *ret_path, size_t path_size);
 int damon_start(Damon *d);
 /* Rewrites the value files of scheme I that a commit may change: access
- * pattern (armed or not) and quota bytes. Then damon_commit(). */
+ * pattern (armed or not), quota bytes and charge window. Then
+ * damon_commit(). */
 int damon_stage_scheme_values(Damon *d, size_t i, const DamonScheme *s);
 int damon_commit(Damon *d);
 int damon_set_goal(Damon *d, size_t scheme, uint64_t target, uint64_t current);

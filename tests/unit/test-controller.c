@@ -536,6 +536,12 @@ static void test_capacity_clamp(void **state)
 	CtlSample s = sample(0, 300, 700, 0);
 	s.capacity_bytes[0] = 300 * MIB;
 	s.capacity_bytes[1] = 0; /* unknown: unlimited */
+	/* The first interval only measures: no clamp on an unsettled
+	 * measurement. */
+	controller_step(&c, &s, &d);
+	assert_false(d.clamped[0]);
+	assert_int_equal(d.target_bp[0], 6000);
+	s.now_ms += TICK;
 	controller_step(&c, &s, &d);
 	assert_true(d.clamped[0]);
 	assert_false(d.clamped[1]);
@@ -570,6 +576,7 @@ static void test_capacity_clamp(void **state)
 	controller_init(&c, &p3);
 	s = sample(0, 200, 480, 320);
 	s.capacity_bytes[0] = 200 * MIB;
+	controller_step(&c, &s, &d); /* warm-up */
 	controller_step(&c, &s, &d);
 	assert_true(d.clamped[0]);
 	assert_int_equal(d.target_bp[0], 2000);
@@ -593,6 +600,69 @@ static void test_capacity_clamp(void **state)
 	/* Hot moves off the clamped nodes. */
 	assert_true(d.run[0][2] && d.run[1][2]);
 	assert_false(d.run[2][0] || d.run[2][1]);
+}
+
+/* A measured total that jumps (DAMON re-learning regions, or its first
+ * coarse regions at start) must not clamp a target: the clamp waits for a
+ * settled interval, and keeps the last settled verdict meanwhile. */
+static void test_no_clamp_while_unsettled(void **state)
+{
+	Controller c;
+	CtlDecision d;
+	CtlParams p = params2(6000, 4000);
+
+	controller_init(&c, &p);
+	CtlSample s = sample(0, 40, 24, 0);
+	s.capacity_bytes[0] = 900 * MIB;
+	controller_step(&c, &s, &d);
+	s.now_ms += TICK;
+	controller_step(&c, &s, &d);
+	assert_false(d.clamped[0]);
+	/* One interval reads ten times the hot bytes: node 0 could not hold
+	 * 60 % of that, but nothing is clamped and nothing is announced. */
+	s.now_ms += TICK;
+	s.hot_bytes[0] = 400 * MIB;
+	s.hot_bytes[1] = 1200 * MIB;
+	controller_step(&c, &s, &d);
+	assert_true(d.settling);
+	assert_false(d.clamped[0]);
+	assert_int_equal(d.target_bp[0], 6000);
+	assert_false(d.events & CTL_EV_CLAMPED);
+	/* Settled at that size: now the clamp is real. */
+	s.now_ms += TICK;
+	controller_step(&c, &s, &d);
+	assert_false(d.settling);
+	assert_true(d.clamped[0]);
+	assert_true(d.events & CTL_EV_CLAMPED);
+}
+
+/* A difference inside the measurement's own error bound is no reason to
+ * move: the band widens to the bound. */
+static void test_band_covers_error_bound(void **state)
+{
+	Controller c;
+	CtlDecision d;
+	CtlParams p = params2(6000, 4000);
+
+	/* 56 % on node 0 with a bound of 5 % of the total: in band. */
+	controller_init(&c, &p);
+	CtlSample s = sample(0, 56, 44, 0);
+	s.err_bytes = 5 * MIB;
+	controller_step(&c, &s, &d);
+	s.now_ms += TICK;
+	controller_step(&c, &s, &d);
+	assert_int_equal(d.band_bp, 500);
+	assert_true(d.in_band);
+	assert_false(any_run(&d, 2));
+	/* The same difference measured exactly: migrate. */
+	controller_init(&c, &p);
+	s = sample(0, 56, 44, 0);
+	controller_step(&c, &s, &d);
+	s.now_ms += TICK;
+	controller_step(&c, &s, &d);
+	assert_int_equal(d.band_bp, 150);
+	assert_false(d.in_band);
+	assert_true(d.run[1][0]);
 }
 
 static void test_three_nodes(void **state)
@@ -688,6 +758,8 @@ int main(void)
 		cmocka_unit_test(test_settle_holds_on_moving_total),
 		cmocka_unit_test(test_reversal_hold),
 		cmocka_unit_test(test_capacity_clamp),
+		cmocka_unit_test(test_no_clamp_while_unsettled),
+		cmocka_unit_test(test_band_covers_error_bound),
 		cmocka_unit_test(test_three_nodes),
 		cmocka_unit_test(test_set_targets),
 	};

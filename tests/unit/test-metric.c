@@ -389,6 +389,10 @@ static void test_hot_share_weighted_kpageflags(void **state)
 		{ 15, 128 }, /* more than its LRU pages: capped at them */
 		{ 5, 64 },   /* a quarter of the region: half its LRU pages */
 		{ 1, 12 },   /* 256 / 20 = 12.8 pages */
+		/* 7 of 20 is 90 pages, but 95 % of such reads come from a
+		 * region whose 128 LRU pages are all hot (0.35 + 2 sd = 0.56
+		 * of 256 > 128): counted whole, not biased low by the cap. */
+		{ 7, 128 },
 	};
 
 	paddr_locator_init(&loc, &e->map, &e->kpf);

@@ -103,6 +103,17 @@ static Owned *read_owned(int pid, uint64_t buf, uint64_t len, uint64_t hot, uint
 	return o;
 }
 
+static bool has_regions(DIR *d)
+{
+	struct dirent *de;
+	bool found = false;
+
+	while (!found && (de = readdir(d)))
+		found = de->d_name[0] >= '0' && de->d_name[0] <= '9';
+	rewinddir(d);
+	return found;
+}
+
 static int node_of_pfn(const int *block_node, size_t n_blocks, uint64_t block_pages, uint64_t pfn)
 {
 	uint64_t b = pfn / block_pages;
@@ -183,6 +194,13 @@ int main(int argc, char **argv)
 
 	int kpf = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
 	DIR *d = opendir(sdir);
+	/* dtierd's update_schemes_tried_regions empties the directory while
+	 * it runs: wait for a populated one. */
+	for (int tries = 0; d && tries < 20 && !has_regions(d); tries++) {
+		closedir(d);
+		usleep(100000);
+		d = opendir(sdir);
+	}
 	if (kpf < 0 || !d) {
 		fprintf(stderr, "AUDIT error: cannot open kpageflags or %s\n", sdir);
 		return 1;

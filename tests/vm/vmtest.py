@@ -53,6 +53,12 @@ KERNELS = {
         'package_re': r'^linux-image-6\.12\.[0-9]+\S*-cloud-amd64-unsigned$',
         'vmlinuz_glob': 'boot/vmlinuz-*',
     },
+    # the LTS line; a signed image (6.19 and later come as linux-binary-*)
+    '6.18': {
+        'suite': 'trixie-backports',
+        'package_re': r'^linux-image-6\.18\.[0-9]+\S*-cloud-amd64$',
+        'vmlinuz_glob': 'boot/vmlinuz-*',
+    },
     '7.3': {
         'suite': 'trixie-backports',
         'package_re': r'^linux-binary-7\.3\.[0-9]+\S*-cloud-amd64$',

@@ -7,7 +7,12 @@
  *
  *   dtierd-workload --size-mib 256 --hot-mib 64 --node 1 --duration 150 \
  *                   --report-every 2 [--move-hot-after S] [--hot-offset-mib M]
- *                   [--resize T:MIB[,T:MIB...]] [--thp]
+ *                   [--resize T:MIB[,T:MIB...]] [--move-at T:MIB[,T:MIB...]] [--thp]
+ *                   [--shmem]
+ * --resize: at time T the hot set becomes MIB long (from its offset);
+ * --move-at: at time T the hot set moves to offset MIB of the mapping;
+ * --shmem: the mapping is a memfd (shared memory, page cache) instead of
+ * anonymous memory.
  *
  * Report line (stdout, flushed):
  *   WORKLOAD t=12.0 hot_pages=16384 n0=9830 n1=6554 bad=0 n0_bp=6000 n1_bp=4000
@@ -117,12 +122,27 @@ static int memory_nodes(unsigned long *ret_mask)
 	return -ENOENT;
 }
 
+/* "T:N[,T:N...]" into at most 8 (time, value) pairs, times not decreasing. */
+static int parse_schedule(char *arg, double *ret_t, unsigned long *ret_v, size_t *ret_n)
+{
+	size_t n = 0;
+
+	for (char *tok = strtok(arg, ","); tok; tok = strtok(NULL, ",")) {
+		if (n == 8 || sscanf(tok, "%lf:%lu", &ret_t[n], &ret_v[n]) != 2 || (n && ret_t[n] < ret_t[n - 1]))
+			return -EINVAL;
+		n++;
+	}
+	*ret_n = n;
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: dtierd-workload [--size-mib N] [--hot-mib N] [--node N] [--duration S]\n"
 		"                       [--report-every S] [--move-hot-after S] [--hot-offset-mib M]\n"
-		"                       [--moved-offset-mib M] [--resize T:MIB[,T:MIB...]] [--thp]\n");
+		"                       [--moved-offset-mib M] [--resize T:MIB[,T:MIB...]]\n"
+		"                       [--move-at T:MIB[,T:MIB...]] [--thp] [--shmem]\n");
 }
 
 int main(int argc, char **argv)
@@ -138,6 +158,8 @@ int main(int argc, char **argv)
 		{ "moved-offset-mib", required_argument, NULL, 'O' },
 		{ "thp", no_argument, NULL, 't' },
 		{ "resize", required_argument, NULL, 'z' },
+		{ "move-at", required_argument, NULL, 'M' },
+		{ "shmem", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, '?' },
 		{}
 	};
@@ -149,6 +171,10 @@ int main(int argc, char **argv)
 	double resize_t[8];
 	unsigned long resize_mib[8];
 	size_t n_resize = 0, next_resize = 0;
+	double move_t[8];
+	unsigned long move_off[8];
+	size_t n_move = 0, next_move = 0;
+	bool shmem = false;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -162,14 +188,14 @@ int main(int argc, char **argv)
 		case 'O': moved_off_mib = strtoul(optarg, NULL, 0); break;
 		case 't': thp = true; break;
 		case 'z':
-			for (char *tok = strtok(optarg, ","); tok; tok = strtok(NULL, ",")) {
-				if (n_resize == 8 || sscanf(tok, "%lf:%lu", &resize_t[n_resize], &resize_mib[n_resize]) != 2) {
-					usage(stderr);
-					return 2;
-				}
-				n_resize++;
+		case 'M':
+			if ((c == 'z' ? parse_schedule(optarg, resize_t, resize_mib, &n_resize)
+				      : parse_schedule(optarg, move_t, move_off, &n_move)) < 0) {
+				usage(stderr);
+				return 2;
 			}
 			break;
+		case 'S': shmem = true; break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -183,7 +209,13 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < n_resize; i++)
 		if (resize_mib[i] == 0 || hot_off_mib + resize_mib[i] > size_mib ||
-		    moved_off_mib + resize_mib[i] > size_mib || (i && resize_t[i] < resize_t[i - 1])) {
+		    moved_off_mib + resize_mib[i] > size_mib) {
+			usage(stderr);
+			return 2;
+		}
+
+	for (size_t i = 0; i < n_move; i++)
+		if (move_off[i] + hot_mib > size_mib) {
 			usage(stderr);
 			return 2;
 		}
@@ -209,7 +241,18 @@ int main(int argc, char **argv)
 		if (mem_nodes & (1UL << i))
 			max_node = i;
 
-	char *buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *buf;
+	if (shmem) {
+		int fd = (int)syscall(SYS_memfd_create, "dtierd-workload", 0);
+		if (fd < 0 || ftruncate(fd, (off_t)len) < 0) {
+			fprintf(stderr, "WORKLOAD error: memfd: %s\n", strerror(errno));
+			return 1;
+		}
+		buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		close(fd);
+	} else {
+		buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	}
 	char *dummy = mmap(NULL, DUMMY_PAGES * ps, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (buf == MAP_FAILED || dummy == MAP_FAILED) {
@@ -261,6 +304,11 @@ int main(int argc, char **argv)
 			hot = buf + (moved_off_mib << 20);
 			moved = true;
 			printf("WORKLOAD t=%.1f hot set moved to offset %lu MiB\n", t, moved_off_mib);
+		}
+		if (next_move < n_move && t >= move_t[next_move]) {
+			hot = buf + (move_off[next_move] << 20);
+			printf("WORKLOAD t=%.1f hot set moved to offset %lu MiB\n", t, move_off[next_move]);
+			next_move++;
 		}
 		if (next_resize < n_resize && t >= resize_t[next_resize]) {
 			hot_pages = (resize_mib[next_resize] << 20) / ps;

@@ -70,6 +70,7 @@ eq() { [ "$1" = "$2" ]; }
 between() { [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }	# between V LO HI
 contains() { case "$1" in *"$2"*) return 0 ;; esac; return 1; }	# contains HAYSTACK NEEDLE
 file_contains() { grep -q -- "$2" "$1"; }	# file_contains FILE REGEX
+not_file_contains() { ! grep -q -- "$2" "$1"; }	# not_file_contains FILE REGEX
 
 # Write VALUE to FILE with one write(); print the error on failure.
 wr() {
@@ -265,6 +266,18 @@ workload_check_band() {
 }
 between_pair() { [ "$1" -ge "$3" ] && [ "$2" -le "$4" ]; }
 
+# workload_check_window NODE TARGET_BP TOL_BP FROM_S TO_S: every report of
+# node NODE's share with FROM_S <= t <= TO_S is within TARGET_BP +- TOL_BP
+# (and there are at least 3): the hold after a change, judged per phase.
+workload_check_window() {
+	_lo=$(($2 - $3)); _hi=$(($2 + $3))
+	set -- "$1" "$2" "$3" "$4" "$5" $(workload_series "$1" | awk -v a="$4" -v b="$5" '
+		$1 + 0 >= a && $1 + 0 <= b { if (!n || $2 < min) min = $2; if (!n || $2 > max) max = $2; n++ }
+		END { printf "%d %d %d\n", min, max, n }')
+	check "node $1 has reports in t=[$4, $5] s" ge "$8" 3
+	check "node $1 hot share within $2+-$3 bp in t=[$4, $5] s (min $6, max $7)" between_pair "$6" "$7" "$_lo" "$_hi"
+}
+
 # dtierd -------------------------------------------------------------------
 
 # dtierd_start ARGS...: start dtierd in the background, stdout+stderr in
@@ -418,7 +431,9 @@ converge_run() {
 	workload_start --size-mib 256 --hot-mib 64 --node "$1" --duration "$2" --report-every 2 \
 		${CONVERGE_WORKLOAD_ARGS:-}
 	require "workload reports placement" workload_wait_report 60
-	dtierd_start --config /etc/dtierd.conf
+	# --verbose: the per-interval measurement and every quota change in
+	# the console log, for reading a failure afterwards
+	dtierd_start --config /etc/dtierd.conf --verbose
 	echo "dtierd started at workload t=$(workload_last_t)"
 	audit_at $(($2 - 20))
 	sleep 15
@@ -444,9 +459,11 @@ audit_at() {
 	_size_mib=$(sed -n 's/.* size_mib=\([0-9]*\).*/\1/p' "$WORKLOAD_LOG" | head -n 1)
 	(
 		while [ "$(workload_last_t | cut -d. -f1)" -lt "$1" ]; do sleep 1; done
+		_off=$(sed -n 's/.* hot set moved to offset \([0-9]*\) MiB.*/\1/p' "$WORKLOAD_LOG" | tail -n 1)
+		_mib=$(sed -n 's/.* hot set resized to \([0-9]*\) MiB.*/\1/p' "$WORKLOAD_LOG" | tail -n 1)
 		echo "audit at workload t=$(workload_last_t):"
 		dtierd-pfn-audit --pid "$WORKLOAD_PID" --buf "$_buf" --buf-mib "$_size_mib" \
-			--hot "$_buf" --hot-mib "$_hot_mib"
+			--hot $((_buf + ${_off:-0} * 1048576)) --hot-mib "${_mib:-$_hot_mib}"
 	) > /tmp/audit.log 2>&1 &
 }
 
