@@ -9,6 +9,7 @@
 #   tests/deps.sh [test]    everything tests/run and tests/demo use: build, deb,
 #                           and the test tools (cmocka, qemu, busybox,
 #                           debootstrap, groff, mandoc, bash-completion, ...)
+#   tests/deps.sh bench     what bench/hold needs on top (matplotlib)
 # Several groups may be given. Only the missing packages are installed; as a
 # non-root user it lists them and fails. The vm suite's Debian kernels are
 # fetched at run time with apt into a cache (tests/vm/README.md).
@@ -27,6 +28,8 @@ deb="dpkg-dev debhelper fakeroot lintian bash-completion"
 test="libcmocka-dev
 qemu-system-x86 busybox-static cpio gzip dpkg-dev debian-archive-keyring debootstrap
 python3 groff-base mandoc bash-completion git"
+# bench/hold's plots
+bench="python3 python3-matplotlib"
 
 [ $# -gt 0 ] || set -- test
 pkgs=""
@@ -36,7 +39,8 @@ for group in "$@"; do
 	build) pkgs="$pkgs $runtime $build" ;;
 	deb) pkgs="$pkgs $runtime $build $deb" ;;
 	test) pkgs="$pkgs $runtime $build $deb $test" ;;
-	*) echo "usage: tests/deps.sh [runtime|build|deb|test]..." >&2; exit 2 ;;
+	bench) pkgs="$pkgs $bench" ;;
+	*) echo "usage: tests/deps.sh [runtime|build|deb|test|bench]..." >&2; exit 2 ;;
 	esac
 done
 

@@ -209,7 +209,7 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < n_resize; i++)
 		if (resize_mib[i] == 0 || hot_off_mib + resize_mib[i] > size_mib ||
-		    moved_off_mib + resize_mib[i] > size_mib) {
+		    (move_after >= 0 && moved_off_mib + resize_mib[i] > size_mib)) {
 			usage(stderr);
 			return 2;
 		}

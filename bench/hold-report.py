@@ -1,0 +1,174 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Hold benchmark: how well dtierd held the hot share in VM runs, judged by
+the workload's own move_pages(2) reports only.
+
+    bench/hold-report.py [--json FILE] [--png-dir DIR] CONSOLE_LOG...
+
+Reads the console logs the vm tier keeps (build/tests/vm/vm-out/*.console.log)
+and prints, per run and per phase (a phase ends where the workload moved or
+resized its hot set), for node 0:
+  converge  seconds from the phase start to the first report after which every
+            report of the phase is within target +- 5 points;
+  overshoot the largest distance from the target (points) after the share
+            first entered the band;
+  mean err, sigma  of (share - target) over the reports after convergence;
+  moved/min bytes dtierd migrated per minute after convergence (its debug
+            lines, all pairs), as a share of the hot set.
+A run that never converged in a phase shows '-' and counts as failed. With
+--png-dir, one PNG per run: the share over time with the target and the band.
+"""
+import argparse
+import json
+import os
+import re
+import statistics
+import sys
+
+BAND = 500  # bp: the +-5 points every hold test asserts
+
+WL_RE = re.compile(r'WORKLOAD t=([0-9.]+) hot_pages=(\d+).* n0_bp=(\d+)')
+START_RE = re.compile(r'WORKLOAD start .*hot_mib=(\d+)')
+CHANGE_RE = re.compile(r'WORKLOAD t=([0-9.]+) hot set (moved|resized)(?: to (?:offset )?(\d+) MiB)?')
+DEBUG_RE = re.compile(r'\[dtierd\] dtierd: node (\d+): hot \d+ KiB measured \d+ bp estimate \d+ bp '
+                      r'target (\d+) bp, moved in (\d+) KiB')
+EVENT_RE = re.compile(r'\[dtierd\] dtierd: node 0: hot share [0-9.]+ % (?:reached|left the band of) '
+                      r'target (\d+)\.(\d\d) %')
+
+
+def parse(path):
+    run = {'name': os.path.basename(path).replace('.console.log', ''), 'samples': [],
+           'changes': [], 'moved': [], 'target': None, 'hot_mib': 64}
+    t_now = 0.0
+    hot_mib = 64
+    with open(path, errors='replace') as f:
+        for line in f:
+            m = START_RE.search(line)
+            if m:
+                hot_mib = run['hot_mib'] = int(m.group(1))
+                continue
+            m = CHANGE_RE.search(line)
+            if m:
+                t = float(m.group(1))
+                if m.group(2) == 'resized' and m.group(3):
+                    hot_mib = int(m.group(3))
+                run['changes'].append((t, m.group(2), hot_mib))
+                continue
+            m = WL_RE.search(line)
+            if m:
+                t_now = float(m.group(1))
+                run['samples'].append((t_now, int(m.group(3)), hot_mib))
+                continue
+            m = EVENT_RE.search(line)
+            if m and run['target'] is None:
+                run['target'] = int(m.group(1)) * 100 + int(m.group(2))
+            m = DEBUG_RE.search(line)
+            if m:
+                if m.group(1) == '0' and run['target'] is None:
+                    run['target'] = int(m.group(2))
+                run['moved'].append((t_now, int(m.group(3)) * 1024))
+    return run
+
+
+def phases(run):
+    end = run['samples'][-1][0] if run['samples'] else 0
+    cuts = [0.0] + [c[0] for c in run['changes']] + [end + 1e-9]
+    return [(cuts[i], cuts[i + 1]) for i in range(len(cuts) - 1)]
+
+
+def judge_phase(run, a, b):
+    tg = run['target']
+    s = [(t, v, h) for t, v, h in run['samples'] if a <= t < b]
+    res = {'from': a, 'to': b, 'reports': len(s)}
+    if not s or tg is None:
+        res['converged'] = False
+        return res
+    conv = None
+    for i in range(len(s)):
+        if all(abs(v - tg) <= BAND for _, v, _ in s[i:]):
+            conv = i
+            break
+    entered = next((i for i, (_, v, _) in enumerate(s) if abs(v - tg) <= BAND), None)
+    res['overshoot_pts'] = (max(abs(v - tg) for _, v, _ in s[entered:]) / 100) if entered is not None else None
+    if conv is None:
+        res['converged'] = False
+        return res
+    t_c = s[conv][0]
+    errs = [(v - tg) / 100 for _, v, _ in s[conv:]]
+    res.update(converged=True, converge_s=round(t_c - a, 1), mean_err_pts=round(statistics.mean(errs), 2),
+               sigma_pts=round(statistics.pstdev(errs), 2))
+    dur = s[-1][0] - t_c
+    moved = sum(bytes_ for t, bytes_ in run['moved'] if t_c <= t < b)
+    hot = s[-1][2] << 20
+    res['moved_per_min_pct'] = round(100 * moved / hot * 60 / dur, 2) if dur >= 10 else None
+    return res
+
+
+def plot(run, out_dir):
+    try:
+        import matplotlib
+        matplotlib.use('Agg')
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print('hold-report: python3-matplotlib is not installed; no PNGs', file=sys.stderr)
+        return None
+    t = [x[0] for x in run['samples']]
+    v = [x[1] / 100 for x in run['samples']]
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    ax.plot(t, v, marker='.', lw=1, label='node 0 hot share (workload move_pages)')
+    if run['target'] is not None:
+        tg = run['target'] / 100
+        ax.axhline(tg, color='k', lw=1, label=f'target {tg:g} %')
+        ax.axhspan(tg - BAND / 100, tg + BAND / 100, color='g', alpha=0.12, label='+-5 points')
+    for c in run['changes']:
+        ax.axvline(c[0], color='r', ls=':', lw=1)
+    ax.set_xlabel('workload time (s)')
+    ax.set_ylabel('% of the hot set on node 0')
+    ax.set_ylim(0, 100)
+    ax.set_title(run['name'])
+    ax.legend(fontsize=7, loc='lower right')
+    fig.tight_layout()
+    path = os.path.join(out_dir, run['name'] + '.png')
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def fmt(x, unit=''):
+    return '-' if x is None else f'{x}{unit}'
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('logs', nargs='+')
+    ap.add_argument('--json')
+    ap.add_argument('--png-dir')
+    args = ap.parse_args()
+    results = []
+    print('| run | phase (s) | converge (s) | overshoot (pts) | mean err (pts) | sigma (pts) | moved/min (% of hot) |')
+    print('|---|---|---|---|---|---|---|')
+    failed = 0
+    for path in args.logs:
+        run = parse(path)
+        if not run['samples']:
+            continue
+        r = {'run': run['name'], 'target_bp': run['target'], 'phases': []}
+        for a, b in phases(run):
+            p = judge_phase(run, a, b)
+            r['phases'].append(p)
+            failed += not p['converged']
+            print(f"| {run['name']} | {a:.0f}-{min(b, run['samples'][-1][0]):.0f} | {fmt(p.get('converge_s'))} | "
+                  f"{fmt(p.get('overshoot_pts'))} | {fmt(p.get('mean_err_pts'))} | {fmt(p.get('sigma_pts'))} | "
+                  f"{fmt(p.get('moved_per_min_pct'))} |")
+        if args.png_dir:
+            os.makedirs(args.png_dir, exist_ok=True)
+            r['png'] = plot(run, args.png_dir)
+        results.append(r)
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(results, f, indent=1)
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
