@@ -44,7 +44,6 @@ typedef struct Parser {
 	const char *file;
 	ConfigErrors *errs;
 	int root_line; /* line used for "missing key" errors */
-	bool failed;
 } Parser;
 
 /* Keys allowed in each group; anything else is a typo the operator wants to
@@ -63,88 +62,291 @@ static int line_of(const config_setting_t *s, int fallback)
 	return l > 0 ? l : fallback;
 }
 
-static void check_keys(Parser *p, const config_setting_t *group, const char *prefix,
+/* Reports every member of GROUP not in ALLOWED. Returns true if there was
+ * none. */
+static bool check_keys(Parser *p, const config_setting_t *group, const char *prefix,
 		       const char *const *allowed)
 {
 	int n = config_setting_length(group);
+	bool valid = true;
 
 	for (int i = 0; i < n; i++) {
 		config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
 		const char *name = config_setting_name(s);
-		bool ok = false;
+		bool known = false;
 
 		if (!name)
 			continue;
 		for (const char *const *k = allowed; *k; k++)
 			if (strcmp(*k, name) == 0)
-				ok = true;
-		if (!ok) {
+				known = true;
+		if (!known) {
 			add_error(p->errs, p->file, line_of(s, p->root_line), "unknown key '%s%s'", prefix, name);
-			p->failed = true;
+			valid = false;
 		}
 	}
+	return valid;
 }
 
 /* Reads integer key NAME of GROUP into *ret, checking [lo, hi]. A missing
- * key takes DEF if HAS_DEF, else is an error. */
-static void get_int(Parser *p, const config_setting_t *group, const char *prefix, const char *name,
+ * key takes DEF if HAS_DEF, else is an error. Returns true if the key is
+ * valid (or validly absent); *ret is DEF otherwise. */
+static bool get_int(Parser *p, const config_setting_t *group, const char *prefix, const char *name,
 		    long long lo, long long hi, bool has_def, long long def, long long *ret)
 {
 	const config_setting_t *s = group ? config_setting_get_member(group, name) : NULL;
 
 	*ret = def;
 	if (!s) {
-		if (!has_def) {
-			add_error(p->errs, p->file, line_of(group, p->root_line), "missing required key '%s%s'",
-				  prefix, name);
-			p->failed = true;
-		}
-		return;
+		if (has_def)
+			return true;
+		add_error(p->errs, p->file, line_of(group, p->root_line), "missing required key '%s%s'", prefix,
+			  name);
+		return false;
 	}
 	int t = config_setting_type(s);
 	if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) {
 		add_error(p->errs, p->file, line_of(s, p->root_line), "%s%s must be an integer", prefix, name);
-		p->failed = true;
-		return;
+		return false;
 	}
 	long long v = config_setting_get_int64(s);
 	if (v < lo || v > hi) {
 		add_error(p->errs, p->file, line_of(s, p->root_line), "%s%s = %lld is out of range [%lld, %lld]",
 			  prefix, name, v, lo, hi);
-		p->failed = true;
-		return;
+		return false;
 	}
 	*ret = v;
+	return true;
 }
 
-static const config_setting_t *get_group(Parser *p, const config_setting_t *root, const char *name,
-					 bool required, const char *const *allowed)
+/* Looks up group NAME of ROOT into *ret (NULL when absent) and checks its
+ * keys. Returns true if the group is valid or validly absent. */
+static bool get_group(Parser *p, const config_setting_t *root, const char *name, bool required,
+		      const char *const *allowed, const config_setting_t **ret)
 {
 	const config_setting_t *g = config_setting_get_member(root, name);
 	char prefix[64];
 
+	*ret = NULL;
 	if (!g) {
-		if (required) {
-			add_error(p->errs, p->file, p->root_line, "missing required group '%s'", name);
-			p->failed = true;
-		}
-		return NULL;
+		if (!required)
+			return true;
+		add_error(p->errs, p->file, p->root_line, "missing required group '%s'", name);
+		return false;
 	}
 	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
 		add_error(p->errs, p->file, line_of(g, p->root_line), "%s must be a group { ... }", name);
-		p->failed = true;
-		return NULL;
+		return false;
 	}
+	*ret = g;
 	snprintf(prefix, sizeof(prefix), "%s.", name);
-	check_keys(p, g, prefix, allowed);
-	return g;
+	return check_keys(p, g, prefix, allowed);
+}
+
+/* Each parse_* function reads its own keys into C and returns whether they
+ * were valid, so that a cross-check can depend on exactly the keys it
+ * compares and an unrelated error elsewhere does not hide it. */
+
+static bool parse_interval(Parser *p, const config_setting_t *root, Config *c)
+{
+	long long v;
+	bool valid = get_int(p, root, "", "interval_ms", 100, 3600000, false, 1000, &v);
+	c->interval_ms = (unsigned)v;
+	return valid;
+}
+
+static bool parse_monitor(Parser *p, const config_setting_t *root, Config *c)
+{
+	const config_setting_t *g;
+	long long v;
+
+	bool valid = get_group(p, root, "monitor", true, keys_monitor, &g);
+	valid &= get_int(p, g, "monitor.", "sample_us", 100, 10000000, false, 5000, &v);
+	c->monitor.sample_us = (uint64_t)v;
+	valid &= get_int(p, g, "monitor.", "aggr_us", 1000, 100000000, false, 100000, &v);
+	c->monitor.aggr_us = (uint64_t)v;
+	valid &= get_int(p, g, "monitor.", "min_regions", 3, 100000, false, 10, &v);
+	c->monitor.min_regions = (unsigned)v;
+	valid &= get_int(p, g, "monitor.", "max_regions", 3, 100000, false, 1000, &v);
+	c->monitor.max_regions = (unsigned)v;
+	if (!valid || !g)
+		return false;
+
+	if (c->monitor.aggr_us < c->monitor.sample_us) {
+		add_error(p->errs, p->file, line_of(config_setting_get_member(g, "aggr_us"), 1),
+			  "monitor.aggr_us = %llu must be >= monitor.sample_us = %llu",
+			  (unsigned long long)c->monitor.aggr_us, (unsigned long long)c->monitor.sample_us);
+		valid = false;
+	}
+	if (c->monitor.min_regions > c->monitor.max_regions) {
+		add_error(p->errs, p->file, line_of(config_setting_get_member(g, "min_regions"), 1),
+			  "monitor.min_regions = %u must be <= monitor.max_regions = %u", c->monitor.min_regions,
+			  c->monitor.max_regions);
+		valid = false;
+	}
+	return valid;
+}
+
+/* Each interval waits for a tried-regions walk, which takes at least one
+ * aggregation interval (up to two): leave room for it. Needs interval_ms
+ * and the monitor group valid. */
+static bool check_interval_vs_aggr(Parser *p, const config_setting_t *root, const Config *c)
+{
+	if ((uint64_t)c->interval_ms * 1000 >= 2 * c->monitor.aggr_us)
+		return true;
+	add_error(p->errs, p->file, line_of(config_setting_get_member(root, "interval_ms"), 1),
+		  "interval_ms = %u must be at least twice monitor.aggr_us (%llu us)", c->interval_ms,
+		  (unsigned long long)c->monitor.aggr_us);
+	return false;
+}
+
+static bool parse_hot(Parser *p, const config_setting_t *root, Config *c)
+{
+	const config_setting_t *g;
+	long long v;
+
+	bool valid = get_group(p, root, "hot", true, keys_hot, &g);
+	valid &= get_int(p, g, "hot.", "min_access_percent", 1, 100, false, 5, &v);
+	c->hot.min_access_percent = (unsigned)v;
+	valid &= get_int(p, g, "hot.", "min_age_ms", 0, 3600000, true, 0, &v);
+	c->hot.min_age_ms = (unsigned)v;
+	return valid;
+}
+
+static bool parse_migration(Parser *p, const config_setting_t *root, Config *c)
+{
+	const config_setting_t *g;
+	long long v;
+
+	bool valid = get_group(p, root, "migration", true, keys_migration, &g);
+	valid &= get_int(p, g, "migration.", "max_mib_per_s", 1, 1048576, false, 256, &v);
+	c->migration.max_mib_per_s = (unsigned)v;
+	valid &= get_int(p, g, "migration.", "deadband_bp", 10, 2500, true, 150, &v);
+	c->migration.deadband_bp = (unsigned)v;
+	valid &= get_int(p, g, "migration.", "hold_s", 0, 3600, true, 10, &v);
+	c->migration.hold_s = (unsigned)v;
+	return valid;
+}
+
+static bool parse_measure(Parser *p, const config_setting_t *root, Config *c)
+{
+	const config_setting_t *g;
+	long long v;
+
+	bool valid = get_group(p, root, "measure", false, keys_measure, &g);
+	valid &= get_int(p, g, "measure.", "kpageflags_max_pages", 0, 1LL << 40, true, 1 << 20, &v);
+	c->measure.kpageflags_max_pages = (uint64_t)v;
+	return valid;
+}
+
+static bool parse_damon_stat_takeover(Parser *p, const config_setting_t *root, Config *c)
+{
+	const config_setting_t *s = config_setting_get_member(root, "damon_stat_takeover");
+
+	if (!s)
+		return true;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		add_error(p->errs, p->file, line_of(s, 1), "damon_stat_takeover must be true or false");
+		return false;
+	}
+	c->damon_stat_takeover = config_setting_get_bool(s);
+	return true;
+}
+
+/* Returns 1 if valid, 0 if not, -ENOMEM. */
+static int parse_run_dir(Parser *p, const config_setting_t *root, Config *c)
+{
+	const config_setting_t *s = config_setting_get_member(root, "run_dir");
+	const char *rd = "/run/dtierd";
+	int valid = 1;
+
+	if (s) {
+		const char *str = config_setting_get_string(s);
+		if (!str || str[0] != '/') {
+			add_error(p->errs, p->file, line_of(s, 1), "run_dir must be an absolute path string");
+			valid = 0;
+		} else {
+			rd = str;
+		}
+	}
+	c->run_dir = strdup(rd);
+	return c->run_dir ? valid : -ENOMEM;
+}
+
+/* tiers[I] = { node = N; hot_share_bp = B; }. *RET_NODE_VALID says whether
+ * the node was read, for the duplicate check: a missing or invalid node is
+ * 0 here and would also be reported as "listed twice". */
+static bool parse_tier(Parser *p, const config_setting_t *t, int i, TierConfig *ret, bool *ret_node_valid)
+{
+	char prefix[32];
+	long long v;
+
+	*ret_node_valid = false;
+	snprintf(prefix, sizeof(prefix), "tiers[%d].", i);
+	if (config_setting_type(t) != CONFIG_TYPE_GROUP) {
+		add_error(p->errs, p->file, line_of(t, 1), "tiers[%d] must be a group { node = N; hot_share_bp = B; }",
+			  i);
+		return false;
+	}
+	bool valid = check_keys(p, t, prefix, keys_tier);
+	*ret_node_valid = get_int(p, t, prefix, "node", 0, 63, false, 0, &v);
+	ret->node = (int)v;
+	valid &= *ret_node_valid;
+	valid &= get_int(p, t, prefix, "hot_share_bp", 0, 10000, false, 0, &v);
+	ret->hot_share_bp = (unsigned)v;
+	return valid;
+}
+
+/* tiers = ( { node = N; hot_share_bp = B; }, ... ) */
+static bool parse_tiers(Parser *p, const config_setting_t *root, Config *c)
+{
+	const config_setting_t *s = config_setting_get_member(root, "tiers");
+
+	if (!s) {
+		add_error(p->errs, p->file, 1, "missing required list 'tiers'");
+		return false;
+	}
+	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
+		add_error(p->errs, p->file, line_of(s, 1), "tiers must be a list ( { node = N; hot_share_bp = B; }, ... )");
+		return false;
+	}
+
+	int n = config_setting_length(s);
+	bool valid = true;
+	bool node_valid[CONFIG_MAX_TIERS] = { false };
+	unsigned long sum = 0;
+
+	if (n < 2 || n > CONFIG_MAX_TIERS) {
+		add_error(p->errs, p->file, line_of(s, 1), "tiers has %d entries, must have between 2 and %d", n,
+			  CONFIG_MAX_TIERS);
+		valid = false;
+	}
+	c->n_tiers = (size_t)MIN(n, CONFIG_MAX_TIERS);
+	for (int i = 0; i < (int)c->n_tiers; i++) {
+		const config_setting_t *t = config_setting_get_elem(s, (unsigned)i);
+
+		valid &= parse_tier(p, t, i, &c->tiers[i], &node_valid[i]);
+		sum += c->tiers[i].hot_share_bp;
+		for (int j = 0; j < i && node_valid[i]; j++)
+			if (node_valid[j] && c->tiers[j].node == c->tiers[i].node) {
+				add_error(p->errs, p->file, line_of(config_setting_get_member(t, "node"), 1),
+					  "tiers[%d].node = %d is listed twice (also tiers[%d])", i, c->tiers[i].node,
+					  j);
+				valid = false;
+			}
+	}
+	if (valid && sum != 10000) {
+		add_error(p->errs, p->file, line_of(s, 1),
+			  "tiers: hot_share_bp values sum to %lu, must sum to 10000 (100 %%)", sum);
+		valid = false;
+	}
+	return valid;
 }
 
 static int parse(const char *name, config_t *cf, Config **ret, ConfigErrors *errs)
 {
 	Parser p = { .file = name, .errs = errs, .root_line = 1 };
 	const config_setting_t *root = config_root_setting(cf);
-	long long v;
 
 	Config *c = calloc(1, sizeof(*c));
 	if (!c)
@@ -155,161 +357,23 @@ static int parse(const char *name, config_t *cf, Config **ret, ConfigErrors *err
 		return -ENOMEM;
 	}
 
-	check_keys(&p, root, "", keys_top);
-
-	get_int(&p, root, "", "interval_ms", 100, 3600000, false, 1000, &v);
-	c->interval_ms = (unsigned)v;
-
-	/* The cross-checks below need this group's own keys valid, not the
-	 * whole file so far: an unrelated error must not hide them. */
-	bool failed_before_monitor = p.failed;
-	p.failed = false;
-	const config_setting_t *g = get_group(&p, root, "monitor", true, keys_monitor);
-	get_int(&p, g, "monitor.", "sample_us", 100, 10000000, false, 5000, &v);
-	c->monitor.sample_us = (uint64_t)v;
-	get_int(&p, g, "monitor.", "aggr_us", 1000, 100000000, false, 100000, &v);
-	c->monitor.aggr_us = (uint64_t)v;
-	get_int(&p, g, "monitor.", "min_regions", 3, 100000, false, 10, &v);
-	c->monitor.min_regions = (unsigned)v;
-	get_int(&p, g, "monitor.", "max_regions", 3, 100000, false, 1000, &v);
-	c->monitor.max_regions = (unsigned)v;
-	if (g && !p.failed) {
-		if (c->monitor.aggr_us < c->monitor.sample_us) {
-			add_error(errs, name, line_of(config_setting_get_member(g, "aggr_us"), 1),
-				  "monitor.aggr_us = %llu must be >= monitor.sample_us = %llu",
-				  (unsigned long long)c->monitor.aggr_us, (unsigned long long)c->monitor.sample_us);
-			p.failed = true;
-		}
-		if (c->monitor.min_regions > c->monitor.max_regions) {
-			add_error(errs, name, line_of(config_setting_get_member(g, "min_regions"), 1),
-				  "monitor.min_regions = %u must be <= monitor.max_regions = %u",
-				  c->monitor.min_regions, c->monitor.max_regions);
-			p.failed = true;
-		}
-	}
-	p.failed = p.failed || failed_before_monitor;
-
-	/* Each interval waits for a tried-regions walk, which takes at least
-	 * one aggregation interval (up to two): leave room for it. */
-	if (!p.failed && (uint64_t)c->interval_ms * 1000 < 2 * c->monitor.aggr_us) {
-		add_error(errs, name, line_of(config_setting_get_member(root, "interval_ms"), 1),
-			  "interval_ms = %u must be at least twice monitor.aggr_us (%llu us)", c->interval_ms,
-			  (unsigned long long)c->monitor.aggr_us);
-		p.failed = true;
-	}
-
-	g = get_group(&p, root, "hot", true, keys_hot);
-	get_int(&p, g, "hot.", "min_access_percent", 1, 100, false, 5, &v);
-	c->hot.min_access_percent = (unsigned)v;
-	get_int(&p, g, "hot.", "min_age_ms", 0, 3600000, true, 0, &v);
-	c->hot.min_age_ms = (unsigned)v;
-
-	g = get_group(&p, root, "migration", true, keys_migration);
-	get_int(&p, g, "migration.", "max_mib_per_s", 1, 1048576, false, 256, &v);
-	c->migration.max_mib_per_s = (unsigned)v;
-	get_int(&p, g, "migration.", "deadband_bp", 10, 2500, true, 150, &v);
-	c->migration.deadband_bp = (unsigned)v;
-	get_int(&p, g, "migration.", "hold_s", 0, 3600, true, 10, &v);
-	c->migration.hold_s = (unsigned)v;
-
-	g = get_group(&p, root, "measure", false, keys_measure);
-	get_int(&p, g, "measure.", "kpageflags_max_pages", 0, 1LL << 40, true, 1 << 20, &v);
-	c->measure.kpageflags_max_pages = (uint64_t)v;
-
-	const config_setting_t *s = config_setting_get_member(root, "damon_stat_takeover");
-	if (s) {
-		if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
-			add_error(errs, name, line_of(s, 1), "damon_stat_takeover must be true or false");
-			p.failed = true;
-		} else {
-			c->damon_stat_takeover = config_setting_get_bool(s);
-		}
-	}
-
-	s = config_setting_get_member(root, "run_dir");
-	const char *rd = "/run/dtierd";
-	if (s) {
-		const char *str = config_setting_get_string(s);
-		if (!str || str[0] != '/') {
-			add_error(errs, name, line_of(s, 1), "run_dir must be an absolute path string");
-			p.failed = true;
-		} else {
-			rd = str;
-		}
-	}
-	c->run_dir = strdup(rd);
-	if (!c->run_dir) {
+	bool valid = check_keys(&p, root, "", keys_top);
+	bool interval_valid = parse_interval(&p, root, c);
+	bool monitor_valid = parse_monitor(&p, root, c);
+	valid &= interval_valid && monitor_valid && check_interval_vs_aggr(&p, root, c);
+	valid &= parse_hot(&p, root, c);
+	valid &= parse_migration(&p, root, c);
+	valid &= parse_measure(&p, root, c);
+	valid &= parse_damon_stat_takeover(&p, root, c);
+	int r = parse_run_dir(&p, root, c);
+	if (r < 0) {
 		config_free(c);
-		return -ENOMEM;
+		return r;
 	}
+	valid &= r > 0;
+	valid &= parse_tiers(&p, root, c);
 
-	/* tiers = ( { node = N; hot_share_bp = B; }, ... ) */
-	s = config_setting_get_member(root, "tiers");
-	if (!s) {
-		add_error(errs, name, 1, "missing required list 'tiers'");
-		p.failed = true;
-	} else if (config_setting_type(s) != CONFIG_TYPE_LIST) {
-		add_error(errs, name, line_of(s, 1), "tiers must be a list ( { node = N; hot_share_bp = B; }, ... )");
-		p.failed = true;
-	} else {
-		int n = config_setting_length(s);
-		unsigned long sum = 0;
-		bool tiers_ok = true;
-		/* Only nodes that were read count for the duplicate check: a
-		 * missing or invalid node is 0 here and would also be reported
-		 * as "listed twice". */
-		bool node_ok[CONFIG_MAX_TIERS] = { false };
-
-		if (n < 2 || n > CONFIG_MAX_TIERS) {
-			add_error(errs, name, line_of(s, 1), "tiers has %d entries, must have between 2 and %d", n,
-				  CONFIG_MAX_TIERS);
-			p.failed = true;
-			tiers_ok = false;
-		}
-		for (int i = 0; i < n && i < CONFIG_MAX_TIERS; i++) {
-			const config_setting_t *t = config_setting_get_elem(s, (unsigned)i);
-			char prefix[32];
-
-			snprintf(prefix, sizeof(prefix), "tiers[%d].", i);
-			if (config_setting_type(t) != CONFIG_TYPE_GROUP) {
-				add_error(errs, name, line_of(t, 1), "tiers[%d] must be a group { node = N; hot_share_bp = B; }", i);
-				p.failed = true;
-				tiers_ok = false;
-				continue;
-			}
-			bool before = p.failed;
-			p.failed = false;
-			check_keys(&p, t, prefix, keys_tier);
-			bool keys_failed = p.failed;
-			p.failed = false;
-			get_int(&p, t, prefix, "node", 0, 63, false, 0, &v);
-			c->tiers[i].node = (int)v;
-			node_ok[i] = !p.failed;
-			p.failed = p.failed || keys_failed;
-			get_int(&p, t, prefix, "hot_share_bp", 0, 10000, false, 0, &v);
-			c->tiers[i].hot_share_bp = (unsigned)v;
-			if (p.failed)
-				tiers_ok = false;
-			p.failed = p.failed || before;
-			sum += c->tiers[i].hot_share_bp;
-			for (int j = 0; j < i && node_ok[i]; j++)
-				if (node_ok[j] && c->tiers[j].node == c->tiers[i].node) {
-					add_error(errs, name, line_of(config_setting_get_member(t, "node"), 1),
-						  "tiers[%d].node = %d is listed twice (also tiers[%d])", i,
-						  c->tiers[i].node, j);
-					p.failed = true;
-					tiers_ok = false;
-				}
-		}
-		c->n_tiers = (size_t)MIN(n, CONFIG_MAX_TIERS);
-		if (tiers_ok && sum != 10000) {
-			add_error(errs, name, line_of(s, 1),
-				  "tiers: hot_share_bp values sum to %lu, must sum to 10000 (100 %%)", sum);
-			p.failed = true;
-		}
-	}
-
-	if (p.failed) {
+	if (!valid) {
 		config_free(c);
 		return -EINVAL;
 	}

@@ -493,6 +493,19 @@ static void test_interval_vs_aggr(void **state)
 	assert_int_equal(res.e.n, 1);
 	assert_non_null(strstr(res.e.msg[0], "test.conf:1: interval_ms = 1000 must be at least twice monitor.aggr_us"));
 	result_free(&res);
+	/* The check needs interval_ms and the monitor group valid, nothing
+	 * else: an unknown key elsewhere does not hide it. */
+	res = load("interval_ms = 100;\n"
+		   "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		   "hot = { min_access_percent = 5; };\n"
+		   "migration = { max_mib_per_s = 256; };\n"
+		   "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n"
+		   "bogus = 1;\n");
+	assert_int_equal(res.r, -EINVAL);
+	assert_int_equal(res.e.n, 2);
+	assert_true(tu_find_msg(res.e.msg, res.e.n, "test.conf:1: interval_ms = 100 must be at least twice", NULL) >= 0);
+	assert_true(tu_find_msg(res.e.msg, res.e.n, "test.conf:6: unknown key 'bogus'", NULL) >= 0);
+	result_free(&res);
 }
 
 static void test_hot_min_nr_accesses(void **state)
