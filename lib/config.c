@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
 #include <libconfig.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "util.h"
@@ -40,11 +42,236 @@ void config_free(Config *c)
 	free(c);
 }
 
+/* libconfig 1.5's limit on nested @include (scanctx.h, MAX_INCLUDE_DEPTH). */
+#define INCLUDE_MAX_DEPTH 10
+/* Files read for one load: the top file and its @include's. */
+#define SOURCES_MAX 32
+
+/* A file of the configuration, as dtierd read it. */
+typedef struct Source {
+	char *name; /* as libconfig names it: NULL for the top file, else the @include string */
+	char *path; /* as messages name it */
+	char *text;
+	size_t len;
+} Source;
+
 typedef struct Parser {
 	const char *file;
+	const char *include_dir; /* NULL: libconfig resolves @include against the working directory */
 	ConfigErrors *errs;
 	int root_line; /* line used for "missing key" errors */
+	Source src[SOURCES_MAX];
+	size_t n_src;
+	size_t bytes; /* read so far, at most CONFIG_MAX_BYTES */
 } Parser;
+
+static void parser_done(Parser *p)
+{
+	for (size_t i = 0; i < p->n_src; i++) {
+		free(p->src[i].name);
+		free(p->src[i].path);
+		free(p->src[i].text);
+	}
+	p->n_src = 0;
+}
+
+static const char *file_type_name(mode_t m)
+{
+	return S_ISDIR(m) ? "directory" : S_ISFIFO(m) ? "FIFO" : S_ISCHR(m) ? "character device" :
+	       S_ISBLK(m) ? "block device" : S_ISSOCK(m) ? "socket" : "unknown type";
+}
+
+/* Reads PATH, a regular file of at most LIMIT bytes, into *RET_TEXT
+ * (NUL-terminated) and *RET_LEN. Opened non-blocking so that a FIFO does
+ * not hang the open, and checked before libconfig sees it: its scanner
+ * calls exit(2) when reading fails (a directory). LIMIT_NOTE follows the
+ * limit in the "too large" message. Returns 0, or -errno with the problem
+ * in WHY ("not a regular file (directory)"). */
+static int read_text_file(const char *path, size_t limit, const char *limit_note, char **ret_text, size_t *ret_len,
+			  char *why, size_t why_size)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	struct stat st;
+
+	if (fd < 0) {
+		int r = -errno;
+		snprintf(why, why_size, "cannot open: %s", strerror(-r));
+		return r;
+	}
+	if (fstat(fd, &st) < 0) {
+		int r = -errno;
+		snprintf(why, why_size, "cannot stat: %s", strerror(-r));
+		return r;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, why_size, "not a regular file (%s)", file_type_name(st.st_mode));
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	}
+	/* Read up to one byte past the limit: the file may grow meanwhile. */
+	size_t cap = (size_t)MIN((unsigned long long)st.st_size, (unsigned long long)limit) + 1;
+	_cleanup_free_ char *text = malloc(cap + 1);
+	if (!text)
+		return -ENOMEM;
+	size_t n = 0;
+	while (n < cap) {
+		ssize_t k = read(fd, text + n, cap - n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			int r = -errno;
+			snprintf(why, why_size, "cannot read: %s", strerror(-r));
+			return r;
+		}
+		if (k == 0)
+			break;
+		n += (size_t)k;
+	}
+	if (n > limit || (unsigned long long)st.st_size > limit) {
+		snprintf(why, why_size, "too large (%llu bytes, the limit is %d MiB%s)",
+			 (unsigned long long)MAX((off_t)n, st.st_size), CONFIG_MAX_BYTES >> 20, limit_note);
+		return -EFBIG;
+	}
+	text[n] = '\0';
+	*ret_len = n;
+	*ret_text = TAKE_PTR(text);
+	return 0;
+}
+
+static int count_lines(const char *a, const char *b)
+{
+	int n = 0;
+	for (; a < b; a++)
+		n += *a == '\n';
+	return n;
+}
+
+/* A NUL byte would end libconfig's string early and silently drop the rest
+ * of the file. */
+static int check_text(Parser *p, const Source *f)
+{
+	const char *nul = memchr(f->text, '\0', f->len);
+
+	if (!nul)
+		return 0;
+	add_error(p->errs, f->path, 1 + count_lines(f->text, nul), "contains a NUL byte, not a text file");
+	return -EINVAL;
+}
+
+/* libconfig's include_open, ^[ \t]*@include[ \t]+\", at Q (a line start),
+ * then the name up to the closing quote, with its \\ and \" escapes.
+ * Returns the position after the quote and the name in *RET_NAME, or NULL
+ * if Q does not start an @include. */
+static const char *match_include(const char *q, const char *end, char **ret_name)
+{
+	static const char kw[] = "@include";
+
+	while (q < end && (*q == ' ' || *q == '\t'))
+		q++;
+	if ((size_t)(end - q) < sizeof(kw) || memcmp(q, kw, sizeof(kw) - 1) != 0)
+		return NULL;
+	q += sizeof(kw) - 1;
+	const char *blank = q;
+	while (q < end && (*q == ' ' || *q == '\t'))
+		q++;
+	if (q == blank || q == end || *q != '"')
+		return NULL;
+	q++;
+	char *name = malloc((size_t)(end - q) + 1);
+	if (!name)
+		return NULL;
+	size_t n = 0;
+	for (; q < end && *q != '"'; q++) {
+		if (*q == '\\' && q + 1 < end && (q[1] == '\\' || q[1] == '"'))
+			q++;
+		else if (*q == '\\')
+			continue; /* no rule of libconfig's matches it: dropped */
+		name[n++] = *q;
+	}
+	if (q == end) {
+		free(name);
+		return NULL;
+	}
+	name[n] = '\0';
+	*ret_name = name;
+	return q + 1;
+}
+
+static int scan_source(Parser *p, size_t idx, int depth);
+
+/* Reads the file that @include "NAME", on LINE of FROM, names, the way
+ * libconfig 1.5 will open it (scanctx.c: the include directory, "/", the
+ * name), so that libconfig only ever opens a checked regular file. A file
+ * swapped in between the check and libconfig's open is not caught: whoever
+ * can do that can edit the configuration anyway. Takes NAME. */
+static int scan_include(Parser *p, size_t from, int line, char *name, int depth)
+{
+	_cleanup_free_ char *name_owned = name, *path = NULL, *text = NULL;
+	const char *where = p->src[from].path;
+	char why[256];
+	size_t len;
+
+	if (depth >= INCLUDE_MAX_DEPTH)
+		return 0; /* libconfig says "include file nesting too deep" */
+	if (p->include_dir && name[0] == '/') {
+		add_error(p->errs, where, line, "@include \"%s\": must be a path relative to %s", name, p->include_dir);
+		return -EINVAL;
+	}
+	if (p->n_src == SOURCES_MAX) {
+		add_error(p->errs, where, line, "@include \"%s\": more than %d files", name, SOURCES_MAX);
+		return -EINVAL;
+	}
+	if (p->include_dir ? asprintf(&path, "%s/%s", p->include_dir, name) < 0 : !(path = strdup(name)))
+		return -ENOMEM;
+	int r = read_text_file(path, CONFIG_MAX_BYTES - p->bytes, " with the file and its includes", &text, &len,
+			       why, sizeof(why));
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		add_error(p->errs, where, line, "@include \"%s\": %s: %s", name, path, why);
+		return -EINVAL;
+	}
+	size_t idx = p->n_src++;
+	p->src[idx] = (Source){ .name = TAKE_PTR(name_owned), .path = TAKE_PTR(path), .text = TAKE_PTR(text), .len = len };
+	p->bytes += len;
+	r = check_text(p, &p->src[idx]);
+	if (r < 0)
+		return r;
+	return scan_source(p, idx, depth + 1);
+}
+
+/* Walks source IDX as libconfig 1.5's scanner (scanner.l) does, far enough
+ * to find what it will act on outside comments and strings: @include. */
+static int scan_source(Parser *p, size_t idx, int depth)
+{
+	const char *s = p->src[idx].text, *end = s + p->src[idx].len, *q = s;
+	int line = 1;
+
+	while (q < end) {
+		const char *start = q;
+		char *name;
+
+		if ((q == s || q[-1] == '\n') && (q = match_include(start, end, &name))) {
+			int r = scan_include(p, idx, line, name, depth);
+			if (r < 0)
+				return r;
+		} else if (start[0] == '/' && start + 1 < end && start[1] == '*') {
+			q = memmem(start + 2, (size_t)(end - start - 2), "*/", 2);
+			q = q ? q + 2 : end;
+		} else if (start[0] == '#' || (start[0] == '/' && start + 1 < end && start[1] == '/')) {
+			q = memchr(start, '\n', (size_t)(end - start));
+			q = q ? q : end;
+		} else if (start[0] == '"') {
+			for (q = start + 1; q < end && *q != '"'; q++)
+				if (*q == '\\' && q + 1 < end && (q[1] == '\\' || q[1] == '"'))
+					q++;
+			q = q < end ? q + 1 : end;
+		} else {
+			q = start + 1;
+		}
+		line += count_lines(start, q);
+	}
+	return 0;
+}
 
 /* Keys allowed in each group; anything else is a typo the operator wants to
  * hear about rather than a silently ignored setting. */
@@ -343,35 +570,34 @@ static bool parse_tiers(Parser *p, const config_setting_t *root, Config *c)
 	return valid;
 }
 
-static int parse(const char *name, config_t *cf, Config **ret, ConfigErrors *errs)
+static int parse(Parser *p, config_t *cf, Config **ret)
 {
-	Parser p = { .file = name, .errs = errs, .root_line = 1 };
 	const config_setting_t *root = config_root_setting(cf);
 
 	Config *c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	c->path = strdup(name);
+	c->path = strdup(p->file);
 	if (!c->path) {
 		config_free(c);
 		return -ENOMEM;
 	}
 
-	bool valid = check_keys(&p, root, "", keys_top);
-	bool interval_valid = parse_interval(&p, root, c);
-	bool monitor_valid = parse_monitor(&p, root, c);
-	valid &= interval_valid && monitor_valid && check_interval_vs_aggr(&p, root, c);
-	valid &= parse_hot(&p, root, c);
-	valid &= parse_migration(&p, root, c);
-	valid &= parse_measure(&p, root, c);
-	valid &= parse_damon_stat_takeover(&p, root, c);
-	int r = parse_run_dir(&p, root, c);
+	bool valid = check_keys(p, root, "", keys_top);
+	bool interval_valid = parse_interval(p, root, c);
+	bool monitor_valid = parse_monitor(p, root, c);
+	valid &= interval_valid && monitor_valid && check_interval_vs_aggr(p, root, c);
+	valid &= parse_hot(p, root, c);
+	valid &= parse_migration(p, root, c);
+	valid &= parse_measure(p, root, c);
+	valid &= parse_damon_stat_takeover(p, root, c);
+	int r = parse_run_dir(p, root, c);
 	if (r < 0) {
 		config_free(c);
 		return r;
 	}
 	valid &= r > 0;
-	valid &= parse_tiers(&p, root, c);
+	valid &= parse_tiers(p, root, c);
 
 	if (!valid) {
 		config_free(c);
@@ -381,49 +607,72 @@ static int parse(const char *name, config_t *cf, Config **ret, ConfigErrors *err
 	return 0;
 }
 
-static int load(const char *name, const char *path, const char *text, Config **ret, ConfigErrors *errs)
+/* Parses TEXT, the top file (taken), named NAME; @include's are resolved
+ * against INCLUDE_DIR (NULL: the working directory). */
+static int load_text(const char *name, const char *include_dir, char *text, size_t len, Config **ret,
+		     ConfigErrors *errs)
 {
+	Parser p = { .file = name, .include_dir = include_dir, .errs = errs, .root_line = 1 };
 	config_t cf;
-	int r;
+
+	p.src[p.n_src++] = (Source){ .path = strdup(name), .text = text, .len = len };
+	p.bytes = len;
+	if (!p.src[0].path) {
+		parser_done(&p);
+		return -ENOMEM;
+	}
+	int r = check_text(&p, &p.src[0]);
+	if (r == 0)
+		r = scan_source(&p, 0, 0);
+	if (r < 0) {
+		parser_done(&p);
+		return r;
+	}
 
 	config_init(&cf);
 	config_set_options(&cf, CONFIG_OPTION_AUTOCONVERT);
-	if (path) {
-		/* Distinguish "cannot open" from syntax errors: libconfig reports
-		 * both as CONFIG_FALSE. */
-		FILE *f = fopen(path, "re");
-		if (!f) {
-			r = -errno;
-			char *m = NULL;
-			if (errs && errs->n < CONFIG_MAX_ERRORS &&
-			    asprintf(&m, "%s: cannot open: %s", name, strerror(-r)) >= 0)
-				errs->msg[errs->n++] = m;
-			config_destroy(&cf);
-			return r;
-		}
-		r = config_read(&cf, f);
-		fclose(f);
-	} else {
-		r = config_read_string(&cf, text);
-	}
-	if (r != CONFIG_TRUE) {
+	if (include_dir)
+		config_set_include_dir(&cf, include_dir);
+	if (config_read_string(&cf, text) != CONFIG_TRUE) {
 		add_error(errs, name, config_error_line(&cf), "syntax error: %s", config_error_text(&cf));
-		config_destroy(&cf);
-		return -EINVAL;
+		r = -EINVAL;
+	} else {
+		r = parse(&p, &cf, ret);
 	}
-	r = parse(name, &cf, ret, errs);
 	config_destroy(&cf);
+	parser_done(&p);
 	return r;
 }
 
 int config_load(const char *path, Config **ret, ConfigErrors *errs)
 {
-	return load(path, path, NULL, ret, errs);
+	char *text = NULL, why[256];
+	size_t len;
+
+	int r = read_text_file(path, CONFIG_MAX_BYTES, "", &text, &len, why, sizeof(why));
+	if (r < 0) {
+		char *m = NULL;
+		if (errs && errs->n < CONFIG_MAX_ERRORS && asprintf(&m, "%s: %s", path, why) >= 0)
+			errs->msg[errs->n++] = m;
+		return r;
+	}
+	/* @include is relative to the file's own directory, as an operator
+	 * reading it expects, not to dtierd's working directory ("/"). */
+	const char *slash = strrchr(path, '/');
+	_cleanup_free_ char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+	if (!dir) {
+		free(text);
+		return -ENOMEM;
+	}
+	return load_text(path, dir, text, len, ret, errs);
 }
 
 int config_load_string(const char *name, const char *text, Config **ret, ConfigErrors *errs)
 {
-	return load(name, NULL, text, ret, errs);
+	char *copy = strdup(text);
+	if (!copy)
+		return -ENOMEM;
+	return load_text(name, NULL, copy, strlen(copy), ret, errs);
 }
 
 void config_print(const Config *c, void *fp)

@@ -10,6 +10,10 @@
 
 #define CONFIG_MAX_TIERS 8
 #define CONFIG_MAX_ERRORS 32
+/* Largest configuration read, the file and all it includes together:
+ * libconfig 1.5 reads an included file's stream in time quadratic in its
+ * line length (a 16 MiB line took 4 minutes). */
+#define CONFIG_MAX_BYTES (1024 * 1024)
 
 typedef struct TierConfig {
 	int node;

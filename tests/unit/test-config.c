@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -715,6 +717,177 @@ static void test_load_file(void **state)
 	tu_rmtree(dir);
 }
 
+/* Loads PATH expecting R and exactly one message containing every needle
+ * (NULL-terminated). */
+static void expect_load_error(const char *path, int r, ...)
+{
+	Config *c = NULL;
+	ConfigErrors e = { 0 };
+	va_list ap;
+
+	int got = config_load(path, &c, &e);
+	for (size_t i = 0; i < e.n; i++)
+		print_message("  [%zu] %s\n", i, e.msg[i]);
+	assert_int_equal(got, r);
+	assert_null(c);
+	assert_int_equal(e.n, 1);
+	va_start(ap, r);
+	for (const char *needle = va_arg(ap, const char *); needle; needle = va_arg(ap, const char *))
+		if (!strstr(e.msg[0], needle))
+			fail_msg("message '%s' lacks '%s'", e.msg[0], needle);
+	va_end(ap);
+	config_errors_clear(&e);
+}
+
+static void test_load_not_regular(void **state)
+{
+	char *dir = tu_mkdtemp();
+	char path[PATH_MAX], want[PATH_MAX + 64];
+
+	/* A directory made libconfig's scanner call exit(2) inside dtierd;
+	 * a FIFO with no writer blocked it forever. */
+	alarm(10);
+	tu_mkdirs(dir, "conf.d");
+	snprintf(path, sizeof(path), "%s/conf.d", dir);
+	snprintf(want, sizeof(want), "%s: not a regular file (directory)", path);
+	expect_load_error(path, -EISDIR, want, NULL);
+
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	snprintf(want, sizeof(want), "%s: not a regular file (FIFO)", path);
+	expect_load_error(path, -EINVAL, want, NULL);
+
+	/* A symlink is followed: to a regular file it is fine, to a device
+	 * it is not. */
+	tu_symlink(dir, "null", "/dev/null");
+	snprintf(path, sizeof(path), "%s/null", dir);
+	snprintf(want, sizeof(want), "%s: not a regular file (character device)", path);
+	expect_load_error(path, -EINVAL, want, NULL);
+	alarm(0);
+	tu_rmtree(dir);
+}
+
+static void test_load_size_limit(void **state)
+{
+	char *dir = tu_mkdtemp();
+	char path[PATH_MAX], want[PATH_MAX + 64];
+	Config *c = NULL;
+	ConfigErrors e = { 0 };
+
+	/* Exactly the limit: a valid file padded with a comment line. */
+	size_t n = CONFIG_MAX_BYTES;
+	char *text = malloc(n + 2);
+	size_t len = (size_t)snprintf(text, n + 1, "%s#", MINIMAL);
+	memset(text + len, 'x', n - 1 - len);
+	text[n - 1] = '\n';
+	tu_write_bytes(dir, "big.conf", text, n);
+	snprintf(path, sizeof(path), "%s/big.conf", dir);
+	assert_int_equal(config_load(path, &c, &e), 0);
+	config_free(c);
+
+	/* One byte more (a 16 MiB one-line file took libconfig 4 minutes). */
+	text[n - 1] = 'x';
+	text[n] = '\n';
+	tu_write_bytes(dir, "big.conf", text, n + 1);
+	snprintf(want, sizeof(want), "%s: too large (1048577 bytes, the limit is 1 MiB)", path);
+	expect_load_error(path, -EFBIG, want, NULL);
+
+	/* A NUL byte would end libconfig's string early, silently dropping
+	 * what follows. */
+	tu_write_bytes(dir, "nul.conf", "interval_ms = 1000;\n#\0\n", 23);
+	snprintf(path, sizeof(path), "%s/nul.conf", dir);
+	snprintf(want, sizeof(want), "%s:2: contains a NUL byte, not a text file", path);
+	expect_load_error(path, -EINVAL, want, NULL);
+	free(text);
+	tu_rmtree(dir);
+}
+
+static void test_include(void **state)
+{
+	char path[PATH_MAX];
+	Config *c = NULL;
+	ConfigErrors e = { 0 };
+
+	/* @include is relative to the including file's directory, not to
+	 * the working directory (the test runs in the build tree). */
+	snprintf(path, sizeof(path), "%s/dtierd.conf", tu_fixture("config-include"));
+	int r = config_load(path, &c, &e);
+	for (size_t i = 0; i < e.n; i++)
+		print_message("  [%zu] %s\n", i, e.msg[i]);
+	assert_int_equal(r, 0);
+	assert_int_equal(c->n_tiers, 2);
+	assert_int_equal(c->tiers[0].hot_share_bp, 7000);
+	assert_int_equal(c->tiers[1].node, 1);
+	assert_int_equal(c->hot.min_access_percent, 25);
+	assert_true(c->damon_stat_takeover);
+	config_free(c);
+}
+
+static void test_include_errors(void **state)
+{
+	char *dir = tu_mkdtemp();
+	char path[PATH_MAX], want[PATH_MAX + 128];
+
+	/* An included directory, FIFO or missing file is reported at the
+	 * @include line, naming the file it resolved to; nothing exits or
+	 * hangs. */
+	alarm(10);
+	snprintf(path, sizeof(path), "%s/main.conf", dir);
+	tu_mkdirs(dir, "sub");
+	tu_write(dir, "main.conf", "interval_ms = 1000;\n@include \"sub\"\n");
+	snprintf(want, sizeof(want), "%s:2: @include \"sub\": %s/sub: not a regular file (directory)", path, dir);
+	expect_load_error(path, -EINVAL, want, NULL);
+
+	tu_write(dir, "main.conf", "interval_ms = 1000;\n\n  @include \"fifo\"\n");
+	snprintf(want, sizeof(want), "%s/fifo", dir);
+	assert_int_equal(mkfifo(want, 0600), 0);
+	snprintf(want, sizeof(want), "%s:3: @include \"fifo\": %s/fifo: not a regular file (FIFO)", path, dir);
+	expect_load_error(path, -EINVAL, want, NULL);
+
+	tu_write(dir, "main.conf", "@include \"nope.conf\"\n");
+	snprintf(want, sizeof(want), "%s:1: @include \"nope.conf\": %s/nope.conf: cannot open: %s", path, dir,
+		 strerror(ENOENT));
+	expect_load_error(path, -EINVAL, want, NULL);
+
+	/* Nested: the inner @include is named at its own file and line. */
+	tu_write(dir, "main.conf", "# outer\n@include \"a.conf\"\n");
+	tu_write(dir, "a.conf", "\n\n@include \"sub\"\n");
+	snprintf(want, sizeof(want), "%s/a.conf:3: @include \"sub\": %s/sub: not a regular file (directory)", dir, dir);
+	expect_load_error(path, -EINVAL, want, NULL);
+
+	/* libconfig 1.5 prefixes the include directory to every name, so an
+	 * absolute one cannot work: say so instead of "cannot open". */
+	tu_write(dir, "main.conf", "@include \"/etc/dtierd-tiers.conf\"\n");
+	snprintf(want, sizeof(want),
+		 "%s:1: @include \"/etc/dtierd-tiers.conf\": must be a path relative to %s", path, dir);
+	expect_load_error(path, -EINVAL, want, NULL);
+
+	/* The size limit counts the file and everything it includes. */
+	size_t n = CONFIG_MAX_BYTES / 2 + 1;
+	char *pad = malloc(n);
+	memset(pad, '#', n);
+	pad[n - 1] = '\n';
+	tu_write_bytes(dir, "pad.conf", pad, n);
+	tu_write(dir, "main.conf", "@include \"pad.conf\"\n@include \"pad.conf\"\n");
+	snprintf(want, sizeof(want), "%s:2: @include \"pad.conf\": %s/pad.conf: too large (", path, dir);
+	expect_load_error(path, -EINVAL, want, "the limit is 1 MiB with the file and its includes", NULL);
+	free(pad);
+
+	/* @include inside a comment or a string is not an include. */
+	tu_write(dir, "main.conf", "/*\n@include \"sub\"\n*/\nrun_dir = \"\n@include \\\"sub\\\"\";\n%s", MINIMAL);
+	Config *c = NULL;
+	ConfigErrors e = { 0 };
+	int r = config_load(path, &c, &e);
+	for (size_t i = 0; i < e.n; i++)
+		print_message("  [%zu] %s\n", i, e.msg[i]);
+	assert_int_equal(r, -EINVAL);
+	assert_int_equal(e.n, 1);
+	assert_non_null(strstr(e.msg[0], "run_dir must be an absolute path"));
+	config_errors_clear(&e);
+	alarm(0);
+	tu_rmtree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -737,6 +910,10 @@ int main(void)
 		cmocka_unit_test(test_only_targets_differ),
 		cmocka_unit_test(test_print_roundtrip),
 		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_load_not_regular),
+		cmocka_unit_test(test_load_size_limit),
+		cmocka_unit_test(test_include),
+		cmocka_unit_test(test_include_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
