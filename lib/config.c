@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <ctype.h>
 #include <fcntl.h>
 #include <libconfig.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -55,6 +57,18 @@ typedef struct Source {
 	size_t len;
 } Source;
 
+/* A number as written in the file. libconfig 1.5 keeps only the low 32
+ * bits of an integer written without an L suffix (4294967296 reads as 0):
+ * each number setting is hooked to its literal so that get_int() checks
+ * the value the operator wrote. */
+typedef enum LiteralKind { LITERAL_INT, LITERAL_INT64, LITERAL_FLOAT } LiteralKind;
+
+typedef struct Literal {
+	const char *text; /* into a Source's text */
+	size_t len;
+	LiteralKind kind;
+} Literal;
+
 typedef struct Parser {
 	const char *file;
 	const char *include_dir; /* NULL: libconfig resolves @include against the working directory */
@@ -63,6 +77,8 @@ typedef struct Parser {
 	Source src[SOURCES_MAX];
 	size_t n_src;
 	size_t bytes; /* read so far, at most CONFIG_MAX_BYTES */
+	Literal *lits; /* every number in the files, in libconfig's reading order */
+	size_t n_lits, cap_lits;
 } Parser;
 
 static void parser_done(Parser *p)
@@ -73,6 +89,9 @@ static void parser_done(Parser *p)
 		free(p->src[i].text);
 	}
 	p->n_src = 0;
+	free(p->lits);
+	p->lits = NULL;
+	p->n_lits = p->cap_lits = 0;
 }
 
 static const char *file_type_name(mode_t m)
@@ -196,6 +215,79 @@ static const char *match_include(const char *q, const char *end, char **ret_name
 	return q + 1;
 }
 
+/* libconfig's number rules at Q, longest match first as flex does:
+ * hex(64) 0[Xx][0-9A-Fa-f]+L?L?, float [-+]?[0-9]*\.[0-9]*(exp)? or
+ * [-+]?[0-9]+exp, integer(64) [-+]?[0-9]+L?L?. Returns the end of the
+ * number and its kind, or NULL if Q starts none. */
+static const char *match_number(const char *q, const char *end, LiteralKind *ret_kind)
+{
+	const char *p = q;
+
+	if (p < end && (*p == '+' || *p == '-'))
+		p++;
+	const char *digits = p;
+	while (p < end && isdigit((unsigned char)*p))
+		p++;
+	size_t n_digits = (size_t)(p - digits);
+	LiteralKind kind = LITERAL_INT;
+
+	if (digits == q && n_digits == 1 && *q == '0' && p + 1 < end && (*p == 'x' || *p == 'X') &&
+	    isxdigit((unsigned char)p[1])) {
+		for (p++; p < end && isxdigit((unsigned char)*p); p++)
+			;
+	} else {
+		bool point = p < end && *p == '.';
+		if (point)
+			for (p++; p < end && isdigit((unsigned char)*p); p++)
+				;
+		const char *e = p + 1;
+		if (e < end && (*e == '+' || *e == '-'))
+			e++;
+		if ((point || n_digits > 0) && p < end && (*p == 'e' || *p == 'E') && e < end &&
+		    isdigit((unsigned char)*e)) {
+			for (p = e; p < end && isdigit((unsigned char)*p); p++)
+				;
+			point = true;
+		}
+		if (point) {
+			*ret_kind = LITERAL_FLOAT;
+			return p;
+		}
+		if (n_digits == 0)
+			return NULL;
+	}
+	if (p < end && *p == 'L') {
+		kind = LITERAL_INT64;
+		p += p + 1 < end && p[1] == 'L' ? 2 : 1;
+	}
+	*ret_kind = kind;
+	return p;
+}
+
+static bool is_name_start(char c)
+{
+	return isalpha((unsigned char)c) || c == '*';
+}
+
+static bool is_name_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '-' || c == '_' || c == '*';
+}
+
+static int add_literal(Parser *p, const char *text, size_t len, LiteralKind kind)
+{
+	if (p->n_lits == p->cap_lits) {
+		size_t cap = MAX(p->cap_lits * 2, (size_t)64);
+		Literal *l = realloc(p->lits, cap * sizeof(*l));
+		if (!l)
+			return -ENOMEM;
+		p->lits = l;
+		p->cap_lits = cap;
+	}
+	p->lits[p->n_lits++] = (Literal){ .text = text, .len = len, .kind = kind };
+	return 0;
+}
+
 static int scan_source(Parser *p, size_t idx, int depth);
 
 /* Reads the file that @include "NAME", on LINE of FROM, names, the way
@@ -240,37 +332,108 @@ static int scan_include(Parser *p, size_t from, int line, char *name, int depth)
 }
 
 /* Walks source IDX as libconfig 1.5's scanner (scanner.l) does, far enough
- * to find what it will act on outside comments and strings: @include. */
+ * to find what it will act on outside comments and strings: @include, and
+ * numbers (names are skipped whole: "typo0" holds none). */
 static int scan_source(Parser *p, size_t idx, int depth)
 {
 	const char *s = p->src[idx].text, *end = s + p->src[idx].len, *q = s;
 	int line = 1;
 
 	while (q < end) {
-		const char *start = q;
+		const char *start = q, *next;
+		LiteralKind kind;
 		char *name;
+		int r = 0;
 
-		if ((q == s || q[-1] == '\n') && (q = match_include(start, end, &name))) {
-			int r = scan_include(p, idx, line, name, depth);
-			if (r < 0)
-				return r;
+		if ((q == s || q[-1] == '\n') && (next = match_include(start, end, &name))) {
+			r = scan_include(p, idx, line, name, depth);
 		} else if (start[0] == '/' && start + 1 < end && start[1] == '*') {
-			q = memmem(start + 2, (size_t)(end - start - 2), "*/", 2);
-			q = q ? q + 2 : end;
+			next = memmem(start + 2, (size_t)(end - start - 2), "*/", 2);
+			next = next ? next + 2 : end;
 		} else if (start[0] == '#' || (start[0] == '/' && start + 1 < end && start[1] == '/')) {
-			q = memchr(start, '\n', (size_t)(end - start));
-			q = q ? q : end;
+			next = memchr(start, '\n', (size_t)(end - start));
+			next = next ? next : end;
 		} else if (start[0] == '"') {
-			for (q = start + 1; q < end && *q != '"'; q++)
-				if (*q == '\\' && q + 1 < end && (q[1] == '\\' || q[1] == '"'))
-					q++;
-			q = q < end ? q + 1 : end;
+			for (next = start + 1; next < end && *next != '"'; next++)
+				if (*next == '\\' && next + 1 < end && (next[1] == '\\' || next[1] == '"'))
+					next++;
+			next = next < end ? next + 1 : end;
+		} else if (is_name_start(start[0])) {
+			for (next = start + 1; next < end && is_name_char(*next); next++)
+				;
+		} else if ((next = match_number(start, end, &kind))) {
+			r = add_literal(p, start, (size_t)(next - start), kind);
 		} else {
-			q = start + 1;
+			next = start + 1;
 		}
-		line += count_lines(start, q);
+		if (r < 0)
+			return r;
+		line += count_lines(start, next);
+		q = next;
 	}
 	return 0;
+}
+
+/* Hooks each number setting under S, in order, to the next literal. */
+static void hook_literals(config_setting_t *s, Literal *lits, size_t n_lits, size_t *i)
+{
+	int n = config_setting_length(s);
+
+	for (int k = 0; k < n; k++) {
+		config_setting_t *e = config_setting_get_elem(s, (unsigned)k);
+		if (config_setting_is_aggregate(e))
+			hook_literals(e, lits, n_lits, i);
+		else if (config_setting_is_number(e) && *i < n_lits)
+			config_setting_set_hook(e, &lits[(*i)++]);
+	}
+}
+
+static size_t count_numbers(const config_setting_t *s)
+{
+	int n = config_setting_length(s);
+	size_t count = 0;
+
+	for (int k = 0; k < n; k++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)k);
+		count += config_setting_is_aggregate(e) ? count_numbers(e) : config_setting_is_number(e) ? 1 : 0;
+	}
+	return count;
+}
+
+/* The scan found the numbers in the order libconfig read them, so the
+ * settings match the literals one to one. If the counts differ the scan
+ * misread the file somewhere, and no setting is hooked: values are then
+ * libconfig's, as before the check existed. */
+static void match_literals(Parser *p, config_t *cf)
+{
+	size_t i = 0;
+
+	if (count_numbers(config_root_setting(cf)) == p->n_lits)
+		hook_literals(config_root_setting(cf), p->lits, p->n_lits, &i);
+}
+
+/* The value of LIT in *RET. Returns false if it does not fit in 64 bits. */
+static bool literal_value(const Literal *lit, long long *ret)
+{
+	char buf[96];
+	size_t len = lit->len;
+
+	while (len > 0 && lit->text[len - 1] == 'L')
+		len--;
+	if (len >= sizeof(buf))
+		return false;
+	memcpy(buf, lit->text, len);
+	buf[len] = '\0';
+	errno = 0;
+	if (buf[0] == '0' && (buf[1] == 'x' || buf[1] == 'X')) {
+		unsigned long long u = strtoull(buf, NULL, 16);
+		if (errno || u > LLONG_MAX)
+			return false;
+		*ret = (long long)u;
+		return true;
+	}
+	*ret = strtoll(buf, NULL, 10);
+	return errno == 0;
 }
 
 /* Keys allowed in each group; anything else is a typo the operator wants to
@@ -337,9 +500,20 @@ static bool get_int(Parser *p, const config_setting_t *group, const char *prefix
 		return false;
 	}
 	long long v = config_setting_get_int64(s);
+	const Literal *lit = config_setting_get_hook(s);
+	if (lit && !literal_value(lit, &v)) {
+		add_error(p->errs, p->file, line_of(s, p->root_line), "%s%s = %.*s is out of range [%lld, %lld]",
+			  prefix, name, (int)lit->len, lit->text, lo, hi);
+		return false;
+	}
 	if (v < lo || v > hi) {
 		add_error(p->errs, p->file, line_of(s, p->root_line), "%s%s = %lld is out of range [%lld, %lld]",
 			  prefix, name, v, lo, hi);
+		return false;
+	}
+	if (v != config_setting_get_int64(s)) {
+		add_error(p->errs, p->file, line_of(s, p->root_line), "%s%s = %.*s does not fit in 32 bits (write %.*sL)",
+			  prefix, name, (int)lit->len, lit->text, (int)lit->len, lit->text);
 		return false;
 	}
 	*ret = v;
@@ -637,6 +811,7 @@ static int load_text(const char *name, const char *include_dir, char *text, size
 		add_error(errs, name, config_error_line(&cf), "syntax error: %s", config_error_text(&cf));
 		r = -EINVAL;
 	} else {
+		match_literals(&p, &cf);
 		r = parse(&p, &cf, ret);
 	}
 	config_destroy(&cf);

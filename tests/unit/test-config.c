@@ -227,6 +227,72 @@ static void test_out_of_range(void **state)
 		       1, "test.conf:1: ", "interval_ms = 5000000000 is out of range [100, 3600000]", NULL);
 }
 
+static void test_wide_integers(void **state)
+{
+	/* libconfig 1.5 keeps only the low 32 bits of an integer without an
+	 * L suffix: 4294967296 read as 0, 2147483648 as -2147483648. dtierd
+	 * checks the literal as written. */
+	expect_invalid("interval_ms = 1000;\n"
+		       "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		       "hot = { min_access_percent = 5; };\n"
+		       "migration = { max_mib_per_s = 256; };\n"
+		       "tiers = ( { node = 4294967296; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n",
+		       1, "test.conf:5: ", "tiers[0].node = 4294967296 is out of range [0, 63]", NULL);
+	/* In range for the key, but not what libconfig read. */
+	expect_invalid(MINIMAL "measure = { kpageflags_max_pages = 4294967296; };\n", 1, "test.conf:6: ",
+		       "measure.kpageflags_max_pages = 4294967296 does not fit in 32 bits (write 4294967296L)", NULL);
+	expect_invalid(MINIMAL "measure = { kpageflags_max_pages = 0xFFFFFFFF; };\n", 1, "test.conf:6: ",
+		       "measure.kpageflags_max_pages = 0xFFFFFFFF does not fit in 32 bits (write 0xFFFFFFFFL)", NULL);
+	expect_invalid("interval_ms = 2147483648;\n"
+		       "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		       "hot = { min_access_percent = 5; };\n"
+		       "migration = { max_mib_per_s = 256; };\n"
+		       "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n",
+		       1, "test.conf:1: ", "interval_ms = 2147483648 is out of range [100, 3600000]", NULL);
+	expect_invalid("interval_ms = 1000;\n"
+		       "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		       "hot = { min_access_percent = 5; };\n"
+		       "migration = { max_mib_per_s = -2147483649; };\n"
+		       "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n",
+		       1, "test.conf:4: ", "migration.max_mib_per_s = -2147483649 is out of range [1, 1048576]", NULL);
+	/* Wider than 64 bits, with or without the suffix. */
+	expect_invalid(MINIMAL "measure = { kpageflags_max_pages = 99999999999999999999; };\n", 1, "test.conf:6: ",
+		       "measure.kpageflags_max_pages = 99999999999999999999 is out of range [0, 1099511627776]", NULL);
+	expect_invalid(MINIMAL "measure = { kpageflags_max_pages = 99999999999999999999L; };\n", 1, "test.conf:6: ",
+		       "measure.kpageflags_max_pages = 99999999999999999999L is out of range [0, 1099511627776]", NULL);
+	/* The second of two same-named keys on one line, after numbers in
+	 * comments, strings, names, floats, lists and an unknown key that
+	 * must not be taken for it. */
+	Result res = load("# 4294967297 0x10 1.5\n"
+			  "interval_ms = 1000; /* 12 */ run_dir = \"/run/7 \\\" 8\";\n"
+			  "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+			  "hot = { min_access_percent = 5; };\n"
+			  "migration = { max_mib_per_s = 256; };\n"
+			  "x1 = ( 1.5, .5, 2e3, 7L, 0x7, +3, [ 1, 2 ] ); // 9\n"
+			  "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 4294967297; hot_share_bp = 4000; } );\n");
+	dump(&res);
+	assert_int_equal(res.r, -EINVAL);
+	assert_int_equal(res.e.n, 2);
+	assert_true(tu_find_msg(res.e.msg, res.e.n, "test.conf:6: unknown key 'x1'", NULL) >= 0);
+	assert_true(tu_find_msg(res.e.msg, res.e.n, "test.conf:7: tiers[1].node = 4294967297 is out of range [0, 63]",
+				NULL) >= 0);
+	result_free(&res);
+
+	/* With the suffix, or in 32 bits, values are what they say. */
+	res = load(MINIMAL "measure = { kpageflags_max_pages = 4294967296L; };\n");
+	assert_int_equal(res.r, 0);
+	assert_true(res.c->measure.kpageflags_max_pages == 4294967296ULL);
+	result_free(&res);
+	res = load(MINIMAL "measure = { kpageflags_max_pages = 0xFFFFFFFFL; };\n");
+	assert_int_equal(res.r, 0);
+	assert_true(res.c->measure.kpageflags_max_pages == 4294967295ULL);
+	result_free(&res);
+	res = load(MINIMAL "measure = { kpageflags_max_pages = 2147483647; };\n");
+	assert_int_equal(res.r, 0);
+	assert_true(res.c->measure.kpageflags_max_pages == 2147483647ULL);
+	result_free(&res);
+}
+
 static void test_missing_required(void **state)
 {
 	expect_invalid("interval_ms = 1000;\n"
@@ -873,6 +939,17 @@ static void test_include_errors(void **state)
 	expect_load_error(path, -EINVAL, want, "the limit is 1 MiB with the file and its includes", NULL);
 	free(pad);
 
+	/* Numbers in an included file are checked as written too. */
+	tu_write(dir, "main.conf",
+		 "interval_ms = 1000;\n"
+		 "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		 "hot = { min_access_percent = 5; };\n"
+		 "@include \"tiers.conf\"\n"
+		 "migration = { max_mib_per_s = 256; };\n");
+	tu_write(dir, "tiers.conf", "tiers = ( { node = 0; hot_share_bp = 6000; },\n"
+				     "  { node = 4294967296; hot_share_bp = 4000; } );\n");
+	expect_load_error(path, -EINVAL, ":2: tiers[1].node = 4294967296 is out of range [0, 63]", NULL);
+
 	/* @include inside a comment or a string is not an include. */
 	tu_write(dir, "main.conf", "/*\n@include \"sub\"\n*/\nrun_dir = \"\n@include \\\"sub\\\"\";\n%s", MINIMAL);
 	Config *c = NULL;
@@ -896,6 +973,7 @@ int main(void)
 		cmocka_unit_test(test_shipped_config),
 		cmocka_unit_test(test_syntax_error),
 		cmocka_unit_test(test_out_of_range),
+		cmocka_unit_test(test_wide_integers),
 		cmocka_unit_test(test_missing_required),
 		cmocka_unit_test(test_unknown_key),
 		cmocka_unit_test(test_duplicate_node),
