@@ -55,6 +55,7 @@ typedef struct Source {
 	char *path; /* as messages name it */
 	char *text;
 	size_t len;
+	int top_line; /* line of the top file's @include that led here; 0 for the top file */
 } Source;
 
 /* A number as written in the file. libconfig 1.5 keeps only the low 32
@@ -69,16 +70,29 @@ typedef struct Literal {
 	LiteralKind kind;
 } Literal;
 
+/* A message and where it points, in reading order: the top file's line
+ * (for an included file, the line of the outermost @include), the file,
+ * its line, and the order of reporting among equals. */
+typedef struct Pending {
+	char *msg;
+	int key[4];
+} Pending;
+
+/* More messages than this are not kept: a 1 MiB file of typos would
+ * otherwise keep tens of thousands. */
+#define PENDING_MAX 1024
+
 typedef struct Parser {
 	const char *file;
 	const char *include_dir; /* NULL: libconfig resolves @include against the working directory */
 	ConfigErrors *errs;
-	int root_line; /* line used for "missing key" errors */
 	Source src[SOURCES_MAX];
 	size_t n_src;
 	size_t bytes; /* read so far, at most CONFIG_MAX_BYTES */
 	Literal *lits; /* every number in the files, in libconfig's reading order */
 	size_t n_lits, cap_lits;
+	Pending *pend; /* messages, sorted by where they point before they reach errs */
+	size_t n_pend, cap_pend;
 } Parser;
 
 static void parser_done(Parser *p)
@@ -92,6 +106,93 @@ static void parser_done(Parser *p)
 	free(p->lits);
 	p->lits = NULL;
 	p->n_lits = p->cap_lits = 0;
+	for (size_t i = 0; i < p->n_pend; i++)
+		free(p->pend[i].msg);
+	free(p->pend);
+	p->pend = NULL;
+	p->n_pend = p->cap_pend = 0;
+}
+
+/* The source libconfig calls FILE (NULL: the top file). */
+static size_t source_index(const Parser *p, const char *file)
+{
+	for (size_t i = 1; file && i < p->n_src; i++)
+		if (strcmp(p->src[i].name, file) == 0)
+			return i;
+	return 0;
+}
+
+/* Adds a message at LINE of the file libconfig calls FILE. */
+static void report_at(Parser *p, const char *file, int line, const char *fmt, va_list ap)
+{
+	size_t k = source_index(p, file);
+	const Source *f = &p->src[k];
+	char buf[512], *m = NULL;
+
+	if (p->n_pend == PENDING_MAX)
+		return;
+	if (p->n_pend == p->cap_pend) {
+		size_t cap = MAX(p->cap_pend * 2, (size_t)16);
+		Pending *n = realloc(p->pend, cap * sizeof(*n));
+		if (!n)
+			return;
+		p->pend = n;
+		p->cap_pend = cap;
+	}
+	line = MAX(line, 1);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (asprintf(&m, "%s:%d: %s", f->path, line, buf) < 0)
+		return;
+	p->pend[p->n_pend] = (Pending){
+		.msg = m,
+		.key = { k == 0 ? line : f->top_line, (int)k, line, (int)p->n_pend },
+	};
+	p->n_pend++;
+}
+
+static void report_file(Parser *p, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void report_file(Parser *p, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report_at(p, file, line, fmt, ap);
+	va_end(ap);
+}
+
+/* Adds a message at setting S (NULL: line 1 of the top file). */
+static void report(Parser *p, const config_setting_t *s, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void report(Parser *p, const config_setting_t *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report_at(p, s ? config_setting_source_file(s) : NULL, s ? (int)config_setting_source_line(s) : 1, fmt, ap);
+	va_end(ap);
+}
+
+static int pending_cmp(const void *a, const void *b)
+{
+	const Pending *x = a, *y = b;
+
+	for (size_t i = 0; i < ELEMENTSOF(x->key); i++)
+		if (x->key[i] != y->key[i])
+			return x->key[i] < y->key[i] ? -1 : 1;
+	return 0;
+}
+
+/* Hands the messages to ERRS in line order, as many as it holds. */
+static void flush_reports(Parser *p)
+{
+	if (p->n_pend)
+		qsort(p->pend, p->n_pend, sizeof(*p->pend), pending_cmp);
+	for (size_t i = 0; i < p->n_pend; i++) {
+		if (p->errs && p->errs->n < CONFIG_MAX_ERRORS)
+			p->errs->msg[p->errs->n++] = TAKE_PTR(p->pend[i].msg);
+		free(p->pend[i].msg);
+	}
+	p->n_pend = 0;
 }
 
 static const char *file_type_name(mode_t m)
@@ -323,7 +424,13 @@ static int scan_include(Parser *p, size_t from, int line, char *name, int depth)
 		return -EINVAL;
 	}
 	size_t idx = p->n_src++;
-	p->src[idx] = (Source){ .name = TAKE_PTR(name_owned), .path = TAKE_PTR(path), .text = TAKE_PTR(text), .len = len };
+	p->src[idx] = (Source){
+		.name = TAKE_PTR(name_owned),
+		.path = TAKE_PTR(path),
+		.text = TAKE_PTR(text),
+		.len = len,
+		.top_line = from == 0 ? line : p->src[from].top_line,
+	};
 	p->bytes += len;
 	r = check_text(p, &p->src[idx]);
 	if (r < 0)
@@ -446,10 +553,44 @@ static const char *const keys_migration[] = { "max_mib_per_s", "deadband_bp", "h
 static const char *const keys_measure[] = { "kpageflags_max_pages", NULL };
 static const char *const keys_tier[] = { "node", "hot_share_bp", NULL };
 
-static int line_of(const config_setting_t *s, int fallback)
+/* Levenshtein distance of A and B; SIZE_MAX if either is longer than a
+ * key could be. */
+static size_t edit_distance(const char *a, const char *b)
 {
-	int l = s ? (int)config_setting_source_line(s) : 0;
-	return l > 0 ? l : fallback;
+	size_t la = strlen(a), lb = strlen(b), row[65];
+
+	if (la >= ELEMENTSOF(row) || lb >= ELEMENTSOF(row))
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			row[j] = MIN(MIN(row[j], row[j - 1]) + 1, diag + (a[i - 1] != b[j - 1]));
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/* The key of ALLOWED closest to NAME, if within a third of its length (at
+ * least one edit): "min_acess_percent" -> "min_access_percent",
+ * "deadband" -> "deadband_bp"; "foo" is not taken for "hot". Or NULL. */
+static const char *closest_key(const char *name, const char *const *allowed)
+{
+	const char *best = NULL;
+	size_t best_d = SIZE_MAX;
+
+	for (const char *const *k = allowed; *k; k++) {
+		size_t d = edit_distance(name, *k);
+		if (d <= MAX(strlen(*k) / 3, (size_t)1) && d < best_d) {
+			best = *k;
+			best_d = d;
+		}
+	}
+	return best;
 }
 
 /* Reports every member of GROUP not in ALLOWED. Returns true if there was
@@ -470,10 +611,14 @@ static bool check_keys(Parser *p, const config_setting_t *group, const char *pre
 		for (const char *const *k = allowed; *k; k++)
 			if (strcmp(*k, name) == 0)
 				known = true;
-		if (!known) {
-			add_error(p->errs, p->file, line_of(s, p->root_line), "unknown key '%s%s'", prefix, name);
-			valid = false;
-		}
+		if (known)
+			continue;
+		const char *guess = closest_key(name, allowed);
+		if (guess)
+			report(p, s, "unknown key '%s%s', did you mean '%s'?", prefix, name, guess);
+		else
+			report(p, s, "unknown key '%s%s'", prefix, name);
+		valid = false;
 	}
 	return valid;
 }
@@ -490,29 +635,29 @@ static bool get_int(Parser *p, const config_setting_t *group, const char *prefix
 	if (!s) {
 		if (has_def)
 			return true;
-		add_error(p->errs, p->file, line_of(group, p->root_line), "missing required key '%s%s'", prefix,
+		report(p, group, "missing required key '%s%s'", prefix,
 			  name);
 		return false;
 	}
 	int t = config_setting_type(s);
 	if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) {
-		add_error(p->errs, p->file, line_of(s, p->root_line), "%s%s must be an integer", prefix, name);
+		report(p, s, "%s%s must be an integer", prefix, name);
 		return false;
 	}
 	long long v = config_setting_get_int64(s);
 	const Literal *lit = config_setting_get_hook(s);
 	if (lit && !literal_value(lit, &v)) {
-		add_error(p->errs, p->file, line_of(s, p->root_line), "%s%s = %.*s is out of range [%lld, %lld]",
+		report(p, s, "%s%s = %.*s is out of range [%lld, %lld]",
 			  prefix, name, (int)lit->len, lit->text, lo, hi);
 		return false;
 	}
 	if (v < lo || v > hi) {
-		add_error(p->errs, p->file, line_of(s, p->root_line), "%s%s = %lld is out of range [%lld, %lld]",
+		report(p, s, "%s%s = %lld is out of range [%lld, %lld]",
 			  prefix, name, v, lo, hi);
 		return false;
 	}
 	if (v != config_setting_get_int64(s)) {
-		add_error(p->errs, p->file, line_of(s, p->root_line), "%s%s = %.*s does not fit in 32 bits (write %.*sL)",
+		report(p, s, "%s%s = %.*s does not fit in 32 bits (write %.*sL)",
 			  prefix, name, (int)lit->len, lit->text, (int)lit->len, lit->text);
 		return false;
 	}
@@ -532,11 +677,11 @@ static bool get_group(Parser *p, const config_setting_t *root, const char *name,
 	if (!g) {
 		if (!required)
 			return true;
-		add_error(p->errs, p->file, p->root_line, "missing required group '%s'", name);
+		report(p, NULL, "missing required group '%s'", name);
 		return false;
 	}
 	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-		add_error(p->errs, p->file, line_of(g, p->root_line), "%s must be a group { ... }", name);
+		report(p, g, "%s must be a group { ... }", name);
 		return false;
 	}
 	*ret = g;
@@ -562,6 +707,8 @@ static bool parse_monitor(Parser *p, const config_setting_t *root, Config *c)
 	long long v;
 
 	bool valid = get_group(p, root, "monitor", true, keys_monitor, &g);
+	if (!g && !valid)
+		return false; /* missing or not a group: its keys are not looked for */
 	valid &= get_int(p, g, "monitor.", "sample_us", 100, 10000000, false, 5000, &v);
 	c->monitor.sample_us = (uint64_t)v;
 	valid &= get_int(p, g, "monitor.", "aggr_us", 1000, 100000000, false, 100000, &v);
@@ -574,13 +721,13 @@ static bool parse_monitor(Parser *p, const config_setting_t *root, Config *c)
 		return false;
 
 	if (c->monitor.aggr_us < c->monitor.sample_us) {
-		add_error(p->errs, p->file, line_of(config_setting_get_member(g, "aggr_us"), 1),
+		report(p, config_setting_get_member(g, "aggr_us"),
 			  "monitor.aggr_us = %llu must be >= monitor.sample_us = %llu",
 			  (unsigned long long)c->monitor.aggr_us, (unsigned long long)c->monitor.sample_us);
 		valid = false;
 	}
 	if (c->monitor.min_regions > c->monitor.max_regions) {
-		add_error(p->errs, p->file, line_of(config_setting_get_member(g, "min_regions"), 1),
+		report(p, config_setting_get_member(g, "min_regions"),
 			  "monitor.min_regions = %u must be <= monitor.max_regions = %u", c->monitor.min_regions,
 			  c->monitor.max_regions);
 		valid = false;
@@ -595,7 +742,7 @@ static bool check_interval_vs_aggr(Parser *p, const config_setting_t *root, cons
 {
 	if ((uint64_t)c->interval_ms * 1000 >= 2 * c->monitor.aggr_us)
 		return true;
-	add_error(p->errs, p->file, line_of(config_setting_get_member(root, "interval_ms"), 1),
+	report(p, config_setting_get_member(root, "interval_ms"),
 		  "interval_ms = %u must be at least twice monitor.aggr_us (%llu us)", c->interval_ms,
 		  (unsigned long long)c->monitor.aggr_us);
 	return false;
@@ -607,6 +754,8 @@ static bool parse_hot(Parser *p, const config_setting_t *root, Config *c)
 	long long v;
 
 	bool valid = get_group(p, root, "hot", true, keys_hot, &g);
+	if (!g && !valid)
+		return false; /* missing or not a group: its keys are not looked for */
 	valid &= get_int(p, g, "hot.", "min_access_percent", 1, 100, false, 5, &v);
 	c->hot.min_access_percent = (unsigned)v;
 	valid &= get_int(p, g, "hot.", "min_age_ms", 0, 3600000, true, 0, &v);
@@ -620,6 +769,8 @@ static bool parse_migration(Parser *p, const config_setting_t *root, Config *c)
 	long long v;
 
 	bool valid = get_group(p, root, "migration", true, keys_migration, &g);
+	if (!g && !valid)
+		return false; /* missing or not a group: its keys are not looked for */
 	valid &= get_int(p, g, "migration.", "max_mib_per_s", 1, 1048576, false, 256, &v);
 	c->migration.max_mib_per_s = (unsigned)v;
 	valid &= get_int(p, g, "migration.", "deadband_bp", 10, 2500, true, 150, &v);
@@ -635,6 +786,8 @@ static bool parse_measure(Parser *p, const config_setting_t *root, Config *c)
 	long long v;
 
 	bool valid = get_group(p, root, "measure", false, keys_measure, &g);
+	if (!g && !valid)
+		return false; /* missing or not a group: its keys are not looked for */
 	valid &= get_int(p, g, "measure.", "kpageflags_max_pages", 0, 1LL << 40, true, 1 << 20, &v);
 	c->measure.kpageflags_max_pages = (uint64_t)v;
 	return valid;
@@ -647,7 +800,7 @@ static bool parse_damon_stat_takeover(Parser *p, const config_setting_t *root, C
 	if (!s)
 		return true;
 	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
-		add_error(p->errs, p->file, line_of(s, 1), "damon_stat_takeover must be true or false");
+		report(p, s, "damon_stat_takeover must be true or false");
 		return false;
 	}
 	c->damon_stat_takeover = config_setting_get_bool(s);
@@ -664,7 +817,7 @@ static int parse_run_dir(Parser *p, const config_setting_t *root, Config *c)
 	if (s) {
 		const char *str = config_setting_get_string(s);
 		if (!str || str[0] != '/') {
-			add_error(p->errs, p->file, line_of(s, 1), "run_dir must be an absolute path string");
+			report(p, s, "run_dir must be an absolute path string");
 			valid = 0;
 		} else {
 			rd = str;
@@ -685,7 +838,7 @@ static bool parse_tier(Parser *p, const config_setting_t *t, int i, TierConfig *
 	*ret_node_valid = false;
 	snprintf(prefix, sizeof(prefix), "tiers[%d].", i);
 	if (config_setting_type(t) != CONFIG_TYPE_GROUP) {
-		add_error(p->errs, p->file, line_of(t, 1), "tiers[%d] must be a group { node = N; hot_share_bp = B; }",
+		report(p, t, "tiers[%d] must be a group { node = N; hot_share_bp = B; }",
 			  i);
 		return false;
 	}
@@ -704,11 +857,11 @@ static bool parse_tiers(Parser *p, const config_setting_t *root, Config *c)
 	const config_setting_t *s = config_setting_get_member(root, "tiers");
 
 	if (!s) {
-		add_error(p->errs, p->file, 1, "missing required list 'tiers'");
+		report(p, NULL, "missing required list 'tiers'");
 		return false;
 	}
 	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
-		add_error(p->errs, p->file, line_of(s, 1), "tiers must be a list ( { node = N; hot_share_bp = B; }, ... )");
+		report(p, s, "tiers must be a list ( { node = N; hot_share_bp = B; }, ... )");
 		return false;
 	}
 
@@ -718,7 +871,7 @@ static bool parse_tiers(Parser *p, const config_setting_t *root, Config *c)
 	unsigned long sum = 0;
 
 	if (n < 2 || n > CONFIG_MAX_TIERS) {
-		add_error(p->errs, p->file, line_of(s, 1), "tiers has %d entries, must have between 2 and %d", n,
+		report(p, s, "tiers has %d entries, must have between 2 and %d", n,
 			  CONFIG_MAX_TIERS);
 		valid = false;
 	}
@@ -730,14 +883,14 @@ static bool parse_tiers(Parser *p, const config_setting_t *root, Config *c)
 		sum += c->tiers[i].hot_share_bp;
 		for (int j = 0; j < i && node_valid[i]; j++)
 			if (node_valid[j] && c->tiers[j].node == c->tiers[i].node) {
-				add_error(p->errs, p->file, line_of(config_setting_get_member(t, "node"), 1),
+				report(p, config_setting_get_member(t, "node"),
 					  "tiers[%d].node = %d is listed twice (also tiers[%d])", i, c->tiers[i].node,
 					  j);
 				valid = false;
 			}
 	}
 	if (valid && sum != 10000) {
-		add_error(p->errs, p->file, line_of(s, 1),
+		report(p, s,
 			  "tiers: hot_share_bp values sum to %lu, must sum to 10000 (100 %%)", sum);
 		valid = false;
 	}
@@ -786,7 +939,7 @@ static int parse(Parser *p, config_t *cf, Config **ret)
 static int load_text(const char *name, const char *include_dir, char *text, size_t len, Config **ret,
 		     ConfigErrors *errs)
 {
-	Parser p = { .file = name, .include_dir = include_dir, .errs = errs, .root_line = 1 };
+	Parser p = { .file = name, .include_dir = include_dir, .errs = errs };
 	config_t cf;
 
 	p.src[p.n_src++] = (Source){ .path = strdup(name), .text = text, .len = len };
@@ -808,13 +961,14 @@ static int load_text(const char *name, const char *include_dir, char *text, size
 	if (include_dir)
 		config_set_include_dir(&cf, include_dir);
 	if (config_read_string(&cf, text) != CONFIG_TRUE) {
-		add_error(errs, name, config_error_line(&cf), "syntax error: %s", config_error_text(&cf));
+		report_file(&p, config_error_file(&cf), config_error_line(&cf), "syntax error: %s", config_error_text(&cf));
 		r = -EINVAL;
 	} else {
 		match_literals(&p, &cf);
 		r = parse(&p, &cf, ret);
 	}
 	config_destroy(&cf);
+	flush_reports(&p);
 	parser_done(&p);
 	return r;
 }

@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "test-util.h"
+#include "util.h"
 
 /* The smallest valid file: only the required keys. */
 #define MINIMAL                                                                                    \
@@ -325,7 +326,8 @@ static void test_missing_required(void **state)
 		       "tiers = ( { node = 0; hot_share_bp = 6000; },\n"
 		       "  { hot_share_bp = 4000; } );\n",
 		       1, "test.conf:6: ", "missing required key 'tiers[1].node'", NULL);
-	/* Empty file: every required group and key, one message each. */
+	/* Empty file: every required group, list and top-level key, one
+	 * message each; not the keys of the missing groups. */
 	Result res = load("");
 	assert_int_equal(res.r, -EINVAL);
 	assert_true(tu_find_msg(res.e.msg, res.e.n, "missing required group 'monitor'", NULL) >= 0);
@@ -334,6 +336,8 @@ static void test_missing_required(void **state)
 	assert_true(tu_find_msg(res.e.msg, res.e.n, "missing required list 'tiers'", NULL) >= 0);
 	assert_true(tu_find_msg(res.e.msg, res.e.n, "missing required key 'interval_ms'", NULL) >= 0);
 	assert_true(tu_find_msg(res.e.msg, res.e.n, "missing required group 'measure'", NULL) < 0);
+	assert_true(tu_find_msg(res.e.msg, res.e.n, "missing required key 'monitor.sample_us'", NULL) < 0);
+	assert_int_equal(res.e.n, 5);
 	result_free(&res);
 }
 
@@ -364,7 +368,8 @@ static void test_unknown_key(void **state)
 			  "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n");
 	assert_int_equal(res.r, -EINVAL);
 	assert_int_equal(res.e.n, 2);
-	assert_true(tu_find_msg(res.e.msg, res.e.n, "test.conf:3: ", "unknown key 'hot.min_acess_percent'", NULL) >= 0);
+	assert_true(tu_find_msg(res.e.msg, res.e.n, "test.conf:3: ",
+				"unknown key 'hot.min_acess_percent', did you mean 'min_access_percent'?", NULL) >= 0);
 	assert_true(tu_find_msg(res.e.msg, res.e.n, "test.conf:3: ", "missing required key 'hot.min_access_percent'",
 				NULL) >= 0);
 	result_free(&res);
@@ -440,7 +445,7 @@ static void test_wrong_type(void **state)
 		       "hot = { min_access_percent = 5; };\n"
 		       "migration = { max_mib_per_s = 256; };\n"
 		       "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n",
-		       0, "test.conf:2: ", "monitor must be a group", NULL);
+		       1, "test.conf:2: ", "monitor must be a group", NULL);
 	expect_invalid("interval_ms = 1000;\n"
 		       "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
 		       "hot = { min_access_percent = 5; };\n"
@@ -532,6 +537,80 @@ static void test_several_errors(void **state)
 	assert_true(tu_find_msg(res.e.msg, res.e.n, "test.conf:6: ", "unknown key 'migration.deadband'", NULL) >= 0);
 	assert_true(tu_find_msg(res.e.msg, res.e.n, "test.conf:7: ", "sum to 9000", NULL) >= 0);
 	result_free(&res);
+}
+
+static void test_error_order(void **state)
+{
+	/* Messages come in the order of the lines they name, whatever the
+	 * order in which the groups are checked. */
+	Result res = load("tiers = ( { node = 0; hot_share_bp = 16000; }, { node = 1; hot_share_bp = 4000; } );\n" /* 1 */
+			  "migration = { max_mib_per_s = 0; };\n"                                          /* 2 */
+			  "hot = { min_access_percent = 5; min_age = 3; };\n"                               /* 3 */
+			  "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1; };\n"
+			  "interval_ms = 10;\n");                                                           /* 5 */
+	static const char *const want[] = {
+		"test.conf:1: tiers[0].hot_share_bp = 16000 is out of range",
+		"test.conf:2: migration.max_mib_per_s = 0 is out of range",
+		"test.conf:3: unknown key 'hot.min_age'",
+		"test.conf:4: monitor.max_regions = 1 is out of range",
+		"test.conf:5: interval_ms = 10 is out of range",
+	};
+	dump(&res);
+	assert_int_equal(res.r, -EINVAL);
+	assert_int_equal(res.e.n, ELEMENTSOF(want));
+	for (size_t i = 0; i < ELEMENTSOF(want); i++)
+		if (!strstr(res.e.msg[i], want[i]))
+			fail_msg("message %zu is '%s', want '%s'", i, res.e.msg[i], want[i]);
+	result_free(&res);
+
+	/* Past the cap, the messages kept are the first lines': the
+	 * interval error on line 1 is checked after the unknown keys. */
+	char text[8192];
+	size_t len = (size_t)snprintf(text, sizeof(text), "interval_ms = 10;\n%s", strchr(MINIMAL, '\n') + 1);
+	for (int i = 0; i < 2 * CONFIG_MAX_ERRORS; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "typo%d = 1;\n", i);
+	res = load(text);
+	assert_int_equal(res.e.n, CONFIG_MAX_ERRORS);
+	assert_non_null(strstr(res.e.msg[0], "test.conf:1: interval_ms = 10 is out of range"));
+	assert_non_null(strstr(res.e.msg[1], "test.conf:6: unknown key 'typo0'"));
+	result_free(&res);
+}
+
+static void test_did_you_mean(void **state)
+{
+	/* An unknown key close to one of its group's keys names it. */
+	static const struct {
+		const char *line, *want;
+	} t[] = {
+		{ "hot2 = 1;", "unknown key 'hot2', did you mean 'hot'?" },
+		{ "migration2 = 1;", "unknown key 'migration2', did you mean 'migration'?" },
+		{ "measure = { kpageflags_max = 1; };", "unknown key 'measure.kpageflags_max', did you mean 'kpageflags_max_pages'?" },
+		{ "monitor2 = { };", "unknown key 'monitor2', did you mean 'monitor'?" },
+		{ "Interval_MS = 1;", "unknown key 'Interval_MS', did you mean 'interval_ms'?" },
+		/* Too far from every key: no guess. */
+		{ "bogus = 1;", "unknown key 'bogus'" },
+		{ "foo = 1;", "unknown key 'foo'" },
+	};
+	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+		char text[2048];
+		snprintf(text, sizeof(text), "%s%s\n", MINIMAL, t[i].line);
+		Result res = load(text);
+		int k = tu_find_msg(res.e.msg, res.e.n, "unknown key", NULL);
+		if (k < 0 || !strstr(res.e.msg[k], t[i].want) ||
+		    (!strstr(t[i].want, "did you mean") && strstr(res.e.msg[k], "did you mean"))) {
+			dump(&res);
+			fail_msg("case %zu: want '%s'", i, t[i].want);
+		}
+		result_free(&res);
+	}
+	/* In a tier entry, against the tier's keys. */
+	expect_invalid("interval_ms = 1000;\n"
+		       "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		       "hot = { min_access_percent = 5; };\n"
+		       "migration = { max_mib_per_s = 256; deadband = 100; };\n"
+		       "tiers = ( { node = 0; hot_share_bp = 6000; },\n"
+		       "  { node = 1; hot_share_bp = 4000; hot_share = 1; } );\n",
+		       2, "test.conf:4: unknown key 'migration.deadband', did you mean 'deadband_bp'?", NULL);
 }
 
 static void test_error_cap(void **state)
@@ -948,12 +1027,33 @@ static void test_include_errors(void **state)
 		 "migration = { max_mib_per_s = 256; };\n");
 	tu_write(dir, "tiers.conf", "tiers = ( { node = 0; hot_share_bp = 6000; },\n"
 				     "  { node = 4294967296; hot_share_bp = 4000; } );\n");
-	expect_load_error(path, -EINVAL, ":2: tiers[1].node = 4294967296 is out of range [0, 63]", NULL);
+	snprintf(want, sizeof(want), "%s/tiers.conf:2: tiers[1].node = 4294967296 is out of range [0, 63]", dir);
+	expect_load_error(path, -EINVAL, want, NULL);
+
+	/* A syntax error in an included file names that file and its line. */
+	tu_write(dir, "tiers.conf", "tiers = (\n\n  { node = ; } );\n");
+	snprintf(want, sizeof(want), "%s/tiers.conf:3: syntax error", dir);
+	expect_load_error(path, -EINVAL, want, NULL);
+
+	/* In line order, an included file's messages at its @include. */
+	tu_write(dir, "main.conf", "interval_ms = 10;\n@include \"tiers.conf\"\nbogus = 1;\n"
+				   "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+				   "hot = { min_access_percent = 5; };\nmigration = { max_mib_per_s = 256; };\n");
+	tu_write(dir, "tiers.conf", "tiers = ( { node = 0; hot_share_bp = 6000; },\n { node = 99; hot_share_bp = 4000; } );\n");
+	Config *c = NULL;
+	ConfigErrors e = { 0 };
+	assert_int_equal(config_load(path, &c, &e), -EINVAL);
+	assert_int_equal(e.n, 3);
+	snprintf(want, sizeof(want), "%s:1: interval_ms = 10", path);
+	assert_non_null(strstr(e.msg[0], want));
+	snprintf(want, sizeof(want), "%s/tiers.conf:2: tiers[1].node = 99", dir);
+	assert_non_null(strstr(e.msg[1], want));
+	snprintf(want, sizeof(want), "%s:3: unknown key 'bogus'", path);
+	assert_non_null(strstr(e.msg[2], want));
+	config_errors_clear(&e);
 
 	/* @include inside a comment or a string is not an include. */
 	tu_write(dir, "main.conf", "/*\n@include \"sub\"\n*/\nrun_dir = \"\n@include \\\"sub\\\"\";\n%s", MINIMAL);
-	Config *c = NULL;
-	ConfigErrors e = { 0 };
 	int r = config_load(path, &c, &e);
 	for (size_t i = 0; i < e.n; i++)
 		print_message("  [%zu] %s\n", i, e.msg[i]);
@@ -983,6 +1083,8 @@ int main(void)
 		cmocka_unit_test(test_monitor_cross_checks),
 		cmocka_unit_test(test_several_errors),
 		cmocka_unit_test(test_error_cap),
+		cmocka_unit_test(test_error_order),
+		cmocka_unit_test(test_did_you_mean),
 		cmocka_unit_test(test_interval_vs_aggr),
 		cmocka_unit_test(test_hot_min_nr_accesses),
 		cmocka_unit_test(test_only_targets_differ),
