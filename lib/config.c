@@ -17,24 +17,6 @@ void config_errors_clear(ConfigErrors *e)
 	e->n = 0;
 }
 
-static void add_error(ConfigErrors *e, const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void add_error(ConfigErrors *e, const char *file, int line, const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-
-	if (!e || e->n >= CONFIG_MAX_ERRORS)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	char *m = NULL;
-	if (asprintf(&m, "%s:%d: %s", file, line, buf) < 0)
-		return;
-	e->msg[e->n++] = m;
-}
-
 void config_free(Config *c)
 {
 	if (!c)
@@ -227,8 +209,10 @@ static int read_text_file(const char *path, size_t limit, const char *limit_note
 		snprintf(why, why_size, "not a regular file (%s)", file_type_name(st.st_mode));
 		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 	}
-	/* Read up to one byte past the limit: the file may grow meanwhile. */
-	size_t cap = (size_t)MIN((unsigned long long)st.st_size, (unsigned long long)limit) + 1;
+	/* Read to end of file or one byte past the limit, whatever st_size
+	 * said: a file that grows meanwhile is read whole or refused, never
+	 * cut at its old size. */
+	size_t cap = limit + 1;
 	_cleanup_free_ char *text = malloc(cap + 1);
 	if (!text)
 		return -ENOMEM;
@@ -273,7 +257,7 @@ static int check_text(Parser *p, const Source *f)
 
 	if (!nul)
 		return 0;
-	add_error(p->errs, f->path, 1 + count_lines(f->text, nul), "contains a NUL byte, not a text file");
+	report_file(p, f->name, 1 + count_lines(f->text, nul), "contains a NUL byte, not a text file");
 	return -EINVAL;
 }
 
@@ -399,18 +383,18 @@ static int scan_source(Parser *p, size_t idx, int depth);
 static int scan_include(Parser *p, size_t from, int line, char *name, int depth)
 {
 	_cleanup_free_ char *name_owned = name, *path = NULL, *text = NULL;
-	const char *where = p->src[from].path;
+	const char *where = p->src[from].name;
 	char why[256];
 	size_t len;
 
 	if (depth >= INCLUDE_MAX_DEPTH)
 		return 0; /* libconfig says "include file nesting too deep" */
 	if (p->include_dir && name[0] == '/') {
-		add_error(p->errs, where, line, "@include \"%s\": must be a path relative to %s", name, p->include_dir);
+		report_file(p, where, line, "@include \"%s\": must be a path relative to %s", name, p->include_dir);
 		return -EINVAL;
 	}
 	if (p->n_src == SOURCES_MAX) {
-		add_error(p->errs, where, line, "@include \"%s\": more than %d files", name, SOURCES_MAX);
+		report_file(p, where, line, "@include \"%s\": more than %d files", name, SOURCES_MAX);
 		return -EINVAL;
 	}
 	if (p->include_dir ? asprintf(&path, "%s/%s", p->include_dir, name) < 0 : !(path = strdup(name)))
@@ -420,7 +404,7 @@ static int scan_include(Parser *p, size_t from, int line, char *name, int depth)
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0) {
-		add_error(p->errs, where, line, "@include \"%s\": %s: %s", name, path, why);
+		report_file(p, where, line, "@include \"%s\": %s: %s", name, path, why);
 		return -EINVAL;
 	}
 	size_t idx = p->n_src++;
@@ -481,42 +465,49 @@ static int scan_source(Parser *p, size_t idx, int depth)
 	return 0;
 }
 
-/* Hooks each number setting under S, in order, to the next literal. */
-static void hook_literals(config_setting_t *s, Literal *lits, size_t n_lits, size_t *i)
+static bool literal_fits(const Literal *lit, const config_setting_t *s)
+{
+	return (lit->kind == LITERAL_FLOAT) == (config_setting_type(s) == CONFIG_TYPE_FLOAT);
+}
+
+/* Walks the number settings under S in document order, pairing each with
+ * the next of LITS: checks that they pair up (HOOK false), or hooks each
+ * to its literal (HOOK true). Returns false at the first setting whose
+ * literal is missing or of the other kind (float or integer). */
+static bool pair_literals(config_setting_t *s, Literal *lits, size_t n_lits, size_t *i, bool hook)
 {
 	int n = config_setting_length(s);
 
 	for (int k = 0; k < n; k++) {
 		config_setting_t *e = config_setting_get_elem(s, (unsigned)k);
-		if (config_setting_is_aggregate(e))
-			hook_literals(e, lits, n_lits, i);
-		else if (config_setting_is_number(e) && *i < n_lits)
-			config_setting_set_hook(e, &lits[(*i)++]);
+		if (config_setting_is_aggregate(e)) {
+			if (!pair_literals(e, lits, n_lits, i, hook))
+				return false;
+		} else if (config_setting_is_number(e)) {
+			if (*i == n_lits || !literal_fits(&lits[*i], e))
+				return false;
+			if (hook)
+				config_setting_set_hook(e, &lits[*i]);
+			++*i;
+		}
 	}
-}
-
-static size_t count_numbers(const config_setting_t *s)
-{
-	int n = config_setting_length(s);
-	size_t count = 0;
-
-	for (int k = 0; k < n; k++) {
-		const config_setting_t *e = config_setting_get_elem(s, (unsigned)k);
-		count += config_setting_is_aggregate(e) ? count_numbers(e) : config_setting_is_number(e) ? 1 : 0;
-	}
-	return count;
+	return true;
 }
 
 /* The scan found the numbers in the order libconfig read them, so the
- * settings match the literals one to one. If the counts differ the scan
- * misread the file somewhere, and no setting is hooked: values are then
- * libconfig's, as before the check existed. */
+ * settings pair with the literals one to one. If they do not (another
+ * count, a float against an integer), the scan misread the file somewhere
+ * and no setting is hooked: values are then libconfig's, as before the
+ * check existed. */
 static void match_literals(Parser *p, config_t *cf)
 {
+	config_setting_t *root = config_root_setting(cf);
 	size_t i = 0;
 
-	if (count_numbers(config_root_setting(cf)) == p->n_lits)
-		hook_literals(config_root_setting(cf), p->lits, p->n_lits, &i);
+	if (pair_literals(root, p->lits, p->n_lits, &i, false) && i == p->n_lits) {
+		i = 0;
+		pair_literals(root, p->lits, p->n_lits, &i, true);
+	}
 }
 
 /* The value of LIT in *RET. Returns false if it does not fit in 64 bits. */
@@ -951,23 +942,21 @@ static int load_text(const char *name, const char *include_dir, char *text, size
 	int r = check_text(&p, &p.src[0]);
 	if (r == 0)
 		r = scan_source(&p, 0, 0);
-	if (r < 0) {
-		parser_done(&p);
-		return r;
+	if (r == 0) {
+		config_init(&cf);
+		config_set_options(&cf, CONFIG_OPTION_AUTOCONVERT);
+		if (include_dir)
+			config_set_include_dir(&cf, include_dir);
+		if (config_read_string(&cf, text) != CONFIG_TRUE) {
+			report_file(&p, config_error_file(&cf), config_error_line(&cf), "syntax error: %s",
+				    config_error_text(&cf));
+			r = -EINVAL;
+		} else {
+			match_literals(&p, &cf);
+			r = parse(&p, &cf, ret);
+		}
+		config_destroy(&cf);
 	}
-
-	config_init(&cf);
-	config_set_options(&cf, CONFIG_OPTION_AUTOCONVERT);
-	if (include_dir)
-		config_set_include_dir(&cf, include_dir);
-	if (config_read_string(&cf, text) != CONFIG_TRUE) {
-		report_file(&p, config_error_file(&cf), config_error_line(&cf), "syntax error: %s", config_error_text(&cf));
-		r = -EINVAL;
-	} else {
-		match_literals(&p, &cf);
-		r = parse(&p, &cf, ret);
-	}
-	config_destroy(&cf);
 	flush_reports(&p);
 	parser_done(&p);
 	return r;
