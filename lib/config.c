@@ -214,8 +214,10 @@ static int read_text_file(const char *path, size_t limit, const char *limit_note
 	 * cut at its old size. */
 	size_t cap = limit + 1;
 	_cleanup_free_ char *text = malloc(cap + 1);
-	if (!text)
+	if (!text) {
+		snprintf(why, why_size, "%s", strerror(ENOMEM));
 		return -ENOMEM;
+	}
 	size_t n = 0;
 	while (n < cap) {
 		ssize_t k = read(fd, text + n, cap - n);
@@ -394,7 +396,8 @@ static int scan_include(Parser *p, size_t from, int line, char *name, int depth)
 		return -EINVAL;
 	}
 	if (p->n_src == SOURCES_MAX) {
-		report_file(p, where, line, "@include \"%s\": more than %d files", name, SOURCES_MAX);
+		report_file(p, where, line, "@include \"%s\": more than %d files in one configuration", name,
+			    SOURCES_MAX);
 		return -EINVAL;
 	}
 	if (p->include_dir ? asprintf(&path, "%s/%s", p->include_dir, name) < 0 : !(path = strdup(name)))

@@ -1035,6 +1035,19 @@ static void test_include_errors(void **state)
 	snprintf(want, sizeof(want), "%s/tiers.conf:3: syntax error", dir);
 	expect_load_error(path, -EINVAL, want, NULL);
 
+	/* At most 32 files in all: the top one and 31 @include's. */
+	char many[32 * 24] = "";
+	for (int i = 0; i < 32; i++)
+		strcat(many, "@include \"empty.conf\"\n");
+	tu_write(dir, "empty.conf", "# nothing\n");
+	tu_write(dir, "main.conf", "%s", many);
+	snprintf(want, sizeof(want), "%s:32: @include \"empty.conf\": more than 32 files in one configuration", path);
+	expect_load_error(path, -EINVAL, want, NULL);
+
+	/* A file that includes itself stops at libconfig's depth limit. */
+	tu_write(dir, "main.conf", "@include \"main.conf\"\n");
+	expect_load_error(path, -EINVAL, "/main.conf:1: syntax error: include file nesting too deep", NULL);
+
 	/* In line order, an included file's messages at its @include. */
 	tu_write(dir, "main.conf", "interval_ms = 10;\n@include \"tiers.conf\"\nbogus = 1;\n"
 				   "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
