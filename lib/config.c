@@ -629,8 +629,7 @@ static bool get_int(Parser *p, const config_setting_t *group, const char *prefix
 	if (!s) {
 		if (has_def)
 			return true;
-		report(p, group, "missing required key '%s%s'", prefix,
-			  name);
+		report(p, group, "missing required key '%s%s'", prefix, name);
 		return false;
 	}
 	int t = config_setting_type(s);
@@ -641,18 +640,17 @@ static bool get_int(Parser *p, const config_setting_t *group, const char *prefix
 	long long v = config_setting_get_int64(s);
 	const Literal *lit = config_setting_get_hook(s);
 	if (lit && !literal_value(lit, &v)) {
-		report(p, s, "%s%s = %.*s is out of range [%lld, %lld]",
-			  prefix, name, (int)lit->len, lit->text, lo, hi);
+		report(p, s, "%s%s = %.*s is out of range [%lld, %lld]", prefix, name, (int)lit->len, lit->text, lo,
+		       hi);
 		return false;
 	}
 	if (v < lo || v > hi) {
-		report(p, s, "%s%s = %lld is out of range [%lld, %lld]",
-			  prefix, name, v, lo, hi);
+		report(p, s, "%s%s = %lld is out of range [%lld, %lld]", prefix, name, v, lo, hi);
 		return false;
 	}
 	if (v != config_setting_get_int64(s)) {
-		report(p, s, "%s%s = %.*s does not fit in 32 bits (write %.*sL)",
-			  prefix, name, (int)lit->len, lit->text, (int)lit->len, lit->text);
+		report(p, s, "%s%s = %.*s does not fit in 32 bits (write %.*sL)", prefix, name, (int)lit->len,
+		       lit->text, (int)lit->len, lit->text);
 		return false;
 	}
 	*ret = v;
@@ -716,14 +714,14 @@ static bool parse_monitor(Parser *p, const config_setting_t *root, Config *c)
 
 	if (c->monitor.aggr_us < c->monitor.sample_us) {
 		report(p, config_setting_get_member(g, "aggr_us"),
-			  "monitor.aggr_us = %llu must be >= monitor.sample_us = %llu",
-			  (unsigned long long)c->monitor.aggr_us, (unsigned long long)c->monitor.sample_us);
+		       "monitor.aggr_us = %llu must be >= monitor.sample_us = %llu",
+		       (unsigned long long)c->monitor.aggr_us, (unsigned long long)c->monitor.sample_us);
 		valid = false;
 	}
 	if (c->monitor.min_regions > c->monitor.max_regions) {
 		report(p, config_setting_get_member(g, "min_regions"),
-			  "monitor.min_regions = %u must be <= monitor.max_regions = %u", c->monitor.min_regions,
-			  c->monitor.max_regions);
+		       "monitor.min_regions = %u must be <= monitor.max_regions = %u", c->monitor.min_regions,
+		       c->monitor.max_regions);
 		valid = false;
 	}
 	return valid;
@@ -737,8 +735,8 @@ static bool check_interval_vs_aggr(Parser *p, const config_setting_t *root, cons
 	if ((uint64_t)c->interval_ms * 1000 >= 2 * c->monitor.aggr_us)
 		return true;
 	report(p, config_setting_get_member(root, "interval_ms"),
-		  "interval_ms = %u must be at least twice monitor.aggr_us (%llu us)", c->interval_ms,
-		  (unsigned long long)c->monitor.aggr_us);
+	       "interval_ms = %u must be at least twice monitor.aggr_us (%llu us)", c->interval_ms,
+	       (unsigned long long)c->monitor.aggr_us);
 	return false;
 }
 
@@ -865,8 +863,7 @@ static bool parse_tiers(Parser *p, const config_setting_t *root, Config *c)
 	unsigned long sum = 0;
 
 	if (n < 2 || n > CONFIG_MAX_TIERS) {
-		report(p, s, "tiers has %d entries, must have between 2 and %d", n,
-			  CONFIG_MAX_TIERS);
+		report(p, s, "tiers has %d entries, must have between 2 and %d", n, CONFIG_MAX_TIERS);
 		valid = false;
 	}
 	c->n_tiers = (size_t)MIN(n, CONFIG_MAX_TIERS);
@@ -878,14 +875,12 @@ static bool parse_tiers(Parser *p, const config_setting_t *root, Config *c)
 		for (int j = 0; j < i && node_valid[i]; j++)
 			if (node_valid[j] && c->tiers[j].node == c->tiers[i].node) {
 				report(p, config_setting_get_member(t, "node"),
-					  "tiers[%d].node = %d is listed twice (also tiers[%d])", i, c->tiers[i].node,
-					  j);
+				       "tiers[%d].node = %d is listed twice (also tiers[%d])", i, c->tiers[i].node, j);
 				valid = false;
 			}
 	}
 	if (valid && sum != 10000) {
-		report(p, s,
-			  "tiers: hot_share_bp values sum to %lu, must sum to 10000 (100 %%)", sum);
+		report(p, s, "tiers: hot_share_bp values sum to %lu, must sum to 10000 (100 %%)", sum);
 		valid = false;
 	}
 	return valid;
