@@ -10,6 +10,10 @@
 
 #define CONFIG_MAX_TIERS 8
 #define CONFIG_MAX_ERRORS 32
+/* Largest configuration read, the file and all it includes together:
+ * libconfig 1.5 reads an included file's stream in time quadratic in its
+ * line length (a 16 MiB line took 4 minutes). */
+#define CONFIG_MAX_BYTES (1024 * 1024)
 
 typedef struct TierConfig {
 	int node;
@@ -50,12 +54,17 @@ typedef struct ConfigErrors {
 
 void config_errors_clear(ConfigErrors *e);
 
-/* Parses and validates PATH. On success returns 0 and a new Config in *ret.
- * On invalid content returns -EINVAL with every problem found in ERRS (each
- * naming file, line and key); on I/O failure returns -errno with one message
- * in ERRS. */
+/* Parses and validates PATH, a regular file of at most CONFIG_MAX_BYTES
+ * with what it @include's (relative to PATH's directory). On success returns
+ * 0 and a new Config in *ret. On invalid content returns -EINVAL with every
+ * problem found in ERRS, in line order (each naming file, line and key; a
+ * setting in an included file names that file). When PATH cannot be used
+ * returns -errno with one message "PATH: problem" in ERRS: -ENOENT etc.
+ * from open(2), -EISDIR for a directory, -EINVAL for another file that is
+ * not regular, -EFBIG when too large. */
 int config_load(const char *path, Config **ret, ConfigErrors *errs);
-/* Same, from a string (tests). NAME is used in messages. */
+/* Same, from a string (tests). NAME is used in messages; @include is
+ * resolved against the working directory. */
 int config_load_string(const char *name, const char *text, Config **ret, ConfigErrors *errs);
 void config_free(Config *c);
 

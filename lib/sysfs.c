@@ -42,16 +42,42 @@ static int vpath(char *buf, size_t size, const char *fmt, va_list ap)
 
 static int read_at(const Sysfs *fs, const char *path, char *buf, size_t size)
 {
+	if (fs->read_hook) {
+		int r = fs->read_hook(fs->hook_data, path);
+		if (r < 0)
+			return r;
+	}
 	_cleanup_close_ int fd = openat(fs->root_fd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	ssize_t n = read(fd, buf, size - 1);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
+	/* Read to end of file: a sysfs attribute comes whole in the first
+	 * read, but a regular file or a pipe may come in pieces. A value cut
+	 * at the buffer would parse as another number ("000...05" as 0), so
+	 * it is an error: room for the value, its newline and one byte more
+	 * tells "fits" from "was cut". */
+	_cleanup_free_ char *tmp = malloc(size + 1);
+	if (!tmp)
+		return -ENOMEM;
+	size_t n = 0;
+	for (;;) {
+		ssize_t k = read(fd, tmp + n, size + 1 - n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		if (k == 0)
+			break;
+		n += (size_t)k;
+		if (n > size)
+			return -EOVERFLOW;
+	}
 	/* sysfs values end with one newline. */
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		buf[--n] = '\0';
+	while (n > 0 && (tmp[n - 1] == '\n' || tmp[n - 1] == ' '))
+		n--;
+	if (n >= size)
+		return -EOVERFLOW;
+	memcpy(buf, tmp, n);
+	buf[n] = '\0';
 	return 0;
 }
 

@@ -14,11 +14,16 @@ typedef struct Sysfs Sysfs;
 /* Test seam: called before every write. Return 0 to let the write through, or
  * a -errno to make the write fail with that error (e.g. -EBUSY). */
 typedef int (*SysfsWriteHook)(void *userdata, const char *path, const char *value);
+/* Test seam: called before every read, with the same HOOK_DATA. Return 0 to
+ * let the read through, or a -errno to fail it (DAMON's state and pid
+ * handlers return -EBUSY to reads too). */
+typedef int (*SysfsReadHook)(void *userdata, const char *path);
 
 struct Sysfs {
 	int root_fd;
 	SysfsWriteHook write_hook;
-	void *hook_data;
+	SysfsReadHook read_hook;
+	void *hook_data; /* passed to both hooks */
 	/* Bounded backoff for EBUSY from DAMON's trylock'ed sysfs mutex. */
 	unsigned busy_retries;   /* attempts after the first */
 	unsigned busy_sleep_us;  /* first sleep; doubles, capped at 100 ms */
@@ -29,7 +34,12 @@ struct Sysfs {
 int sysfs_open(const char *root, Sysfs *ret);
 void sysfs_close(Sysfs *fs);
 
-/* All path arguments are printf formats relative to the root. */
+/* All path arguments are printf formats relative to the root.
+ *
+ * Reads read to end of file, strip trailing newlines and blanks, and return 0
+ * or -errno; a value that, stripped, does not fit in the buffer (SIZE - 1
+ * bytes for sysfs_read_str(), 63 for the numbers) is -EOVERFLOW, never a
+ * shorter value. The output is written only on success. */
 int sysfs_read_str(const Sysfs *fs, char *buf, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 int sysfs_read_u64(const Sysfs *fs, uint64_t *ret, const char *fmt, ...)

@@ -11,11 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "config.h"
 #include "test-util.h"
+#include "util.h"
 
 /* The smallest valid file: only the required keys. */
 #define MINIMAL                                                                                    \
@@ -225,6 +228,72 @@ static void test_out_of_range(void **state)
 		       1, "test.conf:1: ", "interval_ms = 5000000000 is out of range [100, 3600000]", NULL);
 }
 
+static void test_wide_integers(void **state)
+{
+	/* libconfig 1.5 keeps only the low 32 bits of an integer without an
+	 * L suffix: 4294967296 read as 0, 2147483648 as -2147483648. dtierd
+	 * checks the literal as written. */
+	expect_invalid("interval_ms = 1000;\n"
+		       "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		       "hot = { min_access_percent = 5; };\n"
+		       "migration = { max_mib_per_s = 256; };\n"
+		       "tiers = ( { node = 4294967296; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n",
+		       1, "test.conf:5: ", "tiers[0].node = 4294967296 is out of range [0, 63]", NULL);
+	/* In range for the key, but not what libconfig read. */
+	expect_invalid(MINIMAL "measure = { kpageflags_max_pages = 4294967296; };\n", 1, "test.conf:6: ",
+		       "measure.kpageflags_max_pages = 4294967296 does not fit in 32 bits (write 4294967296L)", NULL);
+	expect_invalid(MINIMAL "measure = { kpageflags_max_pages = 0xFFFFFFFF; };\n", 1, "test.conf:6: ",
+		       "measure.kpageflags_max_pages = 0xFFFFFFFF does not fit in 32 bits (write 0xFFFFFFFFL)", NULL);
+	expect_invalid("interval_ms = 2147483648;\n"
+		       "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		       "hot = { min_access_percent = 5; };\n"
+		       "migration = { max_mib_per_s = 256; };\n"
+		       "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n",
+		       1, "test.conf:1: ", "interval_ms = 2147483648 is out of range [100, 3600000]", NULL);
+	expect_invalid("interval_ms = 1000;\n"
+		       "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		       "hot = { min_access_percent = 5; };\n"
+		       "migration = { max_mib_per_s = -2147483649; };\n"
+		       "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n",
+		       1, "test.conf:4: ", "migration.max_mib_per_s = -2147483649 is out of range [1, 1048576]", NULL);
+	/* Wider than 64 bits, with or without the suffix. */
+	expect_invalid(MINIMAL "measure = { kpageflags_max_pages = 99999999999999999999; };\n", 1, "test.conf:6: ",
+		       "measure.kpageflags_max_pages = 99999999999999999999 is out of range [0, 1099511627776]", NULL);
+	expect_invalid(MINIMAL "measure = { kpageflags_max_pages = 99999999999999999999L; };\n", 1, "test.conf:6: ",
+		       "measure.kpageflags_max_pages = 99999999999999999999L is out of range [0, 1099511627776]", NULL);
+	/* The second of two same-named keys on one line, after numbers in
+	 * comments, strings, names, floats, lists and an unknown key that
+	 * must not be taken for it. */
+	Result res = load("# 4294967297 0x10 1.5\n"
+			  "interval_ms = 1000; /* 12 */ run_dir = \"/run/7 \\\" 8\";\n"
+			  "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+			  "hot = { min_access_percent = 5; };\n"
+			  "migration = { max_mib_per_s = 256; };\n"
+			  "x1 = ( 1.5, .5, 2e3, 7L, 0x7, +3, [ 1, 2 ] ); // 9\n"
+			  "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 4294967297; hot_share_bp = 4000; } );\n");
+	dump(&res);
+	assert_int_equal(res.r, -EINVAL);
+	assert_int_equal(res.e.n, 2);
+	assert_true(tu_find_msg(res.e.msg, res.e.n, "test.conf:6: unknown key 'x1'", NULL) >= 0);
+	assert_true(tu_find_msg(res.e.msg, res.e.n, "test.conf:7: tiers[1].node = 4294967297 is out of range [0, 63]",
+				NULL) >= 0);
+	result_free(&res);
+
+	/* With the suffix, or in 32 bits, values are what they say. */
+	res = load(MINIMAL "measure = { kpageflags_max_pages = 4294967296L; };\n");
+	assert_int_equal(res.r, 0);
+	assert_true(res.c->measure.kpageflags_max_pages == 4294967296ULL);
+	result_free(&res);
+	res = load(MINIMAL "measure = { kpageflags_max_pages = 0xFFFFFFFFL; };\n");
+	assert_int_equal(res.r, 0);
+	assert_true(res.c->measure.kpageflags_max_pages == 4294967295ULL);
+	result_free(&res);
+	res = load(MINIMAL "measure = { kpageflags_max_pages = 2147483647; };\n");
+	assert_int_equal(res.r, 0);
+	assert_true(res.c->measure.kpageflags_max_pages == 2147483647ULL);
+	result_free(&res);
+}
+
 static void test_missing_required(void **state)
 {
 	expect_invalid("interval_ms = 1000;\n"
@@ -257,7 +326,8 @@ static void test_missing_required(void **state)
 		       "tiers = ( { node = 0; hot_share_bp = 6000; },\n"
 		       "  { hot_share_bp = 4000; } );\n",
 		       1, "test.conf:6: ", "missing required key 'tiers[1].node'", NULL);
-	/* Empty file: every required group and key, one message each. */
+	/* Empty file: every required group, list and top-level key, one
+	 * message each; not the keys of the missing groups. */
 	Result res = load("");
 	assert_int_equal(res.r, -EINVAL);
 	assert_true(tu_find_msg(res.e.msg, res.e.n, "missing required group 'monitor'", NULL) >= 0);
@@ -266,6 +336,8 @@ static void test_missing_required(void **state)
 	assert_true(tu_find_msg(res.e.msg, res.e.n, "missing required list 'tiers'", NULL) >= 0);
 	assert_true(tu_find_msg(res.e.msg, res.e.n, "missing required key 'interval_ms'", NULL) >= 0);
 	assert_true(tu_find_msg(res.e.msg, res.e.n, "missing required group 'measure'", NULL) < 0);
+	assert_true(tu_find_msg(res.e.msg, res.e.n, "missing required key 'monitor.sample_us'", NULL) < 0);
+	assert_int_equal(res.e.n, 5);
 	result_free(&res);
 }
 
@@ -296,7 +368,8 @@ static void test_unknown_key(void **state)
 			  "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n");
 	assert_int_equal(res.r, -EINVAL);
 	assert_int_equal(res.e.n, 2);
-	assert_true(tu_find_msg(res.e.msg, res.e.n, "test.conf:3: ", "unknown key 'hot.min_acess_percent'", NULL) >= 0);
+	assert_true(tu_find_msg(res.e.msg, res.e.n, "test.conf:3: ",
+				"unknown key 'hot.min_acess_percent', did you mean 'min_access_percent'?", NULL) >= 0);
 	assert_true(tu_find_msg(res.e.msg, res.e.n, "test.conf:3: ", "missing required key 'hot.min_access_percent'",
 				NULL) >= 0);
 	result_free(&res);
@@ -372,7 +445,7 @@ static void test_wrong_type(void **state)
 		       "hot = { min_access_percent = 5; };\n"
 		       "migration = { max_mib_per_s = 256; };\n"
 		       "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n",
-		       0, "test.conf:2: ", "monitor must be a group", NULL);
+		       1, "test.conf:2: ", "monitor must be a group", NULL);
 	expect_invalid("interval_ms = 1000;\n"
 		       "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
 		       "hot = { min_access_percent = 5; };\n"
@@ -466,6 +539,80 @@ static void test_several_errors(void **state)
 	result_free(&res);
 }
 
+static void test_error_order(void **state)
+{
+	/* Messages come in the order of the lines they name, whatever the
+	 * order in which the groups are checked. */
+	Result res = load("tiers = ( { node = 0; hot_share_bp = 16000; }, { node = 1; hot_share_bp = 4000; } );\n" /* 1 */
+			  "migration = { max_mib_per_s = 0; };\n"                                          /* 2 */
+			  "hot = { min_access_percent = 5; min_age = 3; };\n"                               /* 3 */
+			  "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1; };\n"
+			  "interval_ms = 10;\n");                                                           /* 5 */
+	static const char *const want[] = {
+		"test.conf:1: tiers[0].hot_share_bp = 16000 is out of range",
+		"test.conf:2: migration.max_mib_per_s = 0 is out of range",
+		"test.conf:3: unknown key 'hot.min_age'",
+		"test.conf:4: monitor.max_regions = 1 is out of range",
+		"test.conf:5: interval_ms = 10 is out of range",
+	};
+	dump(&res);
+	assert_int_equal(res.r, -EINVAL);
+	assert_int_equal(res.e.n, ELEMENTSOF(want));
+	for (size_t i = 0; i < ELEMENTSOF(want); i++)
+		if (!strstr(res.e.msg[i], want[i]))
+			fail_msg("message %zu is '%s', want '%s'", i, res.e.msg[i], want[i]);
+	result_free(&res);
+
+	/* Past the cap, the messages kept are the first lines': the
+	 * interval error on line 1 is checked after the unknown keys. */
+	char text[8192];
+	size_t len = (size_t)snprintf(text, sizeof(text), "interval_ms = 10;\n%s", strchr(MINIMAL, '\n') + 1);
+	for (int i = 0; i < 2 * CONFIG_MAX_ERRORS; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "typo%d = 1;\n", i);
+	res = load(text);
+	assert_int_equal(res.e.n, CONFIG_MAX_ERRORS);
+	assert_non_null(strstr(res.e.msg[0], "test.conf:1: interval_ms = 10 is out of range"));
+	assert_non_null(strstr(res.e.msg[1], "test.conf:6: unknown key 'typo0'"));
+	result_free(&res);
+}
+
+static void test_did_you_mean(void **state)
+{
+	/* An unknown key close to one of its group's keys names it. */
+	static const struct {
+		const char *line, *want;
+	} t[] = {
+		{ "hot2 = 1;", "unknown key 'hot2', did you mean 'hot'?" },
+		{ "migration2 = 1;", "unknown key 'migration2', did you mean 'migration'?" },
+		{ "measure = { kpageflags_max = 1; };", "unknown key 'measure.kpageflags_max', did you mean 'kpageflags_max_pages'?" },
+		{ "monitor2 = { };", "unknown key 'monitor2', did you mean 'monitor'?" },
+		{ "Interval_MS = 1;", "unknown key 'Interval_MS', did you mean 'interval_ms'?" },
+		/* Too far from every key: no guess. */
+		{ "bogus = 1;", "unknown key 'bogus'" },
+		{ "foo = 1;", "unknown key 'foo'" },
+	};
+	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+		char text[2048];
+		snprintf(text, sizeof(text), "%s%s\n", MINIMAL, t[i].line);
+		Result res = load(text);
+		int k = tu_find_msg(res.e.msg, res.e.n, "unknown key", NULL);
+		if (k < 0 || !strstr(res.e.msg[k], t[i].want) ||
+		    (!strstr(t[i].want, "did you mean") && strstr(res.e.msg[k], "did you mean"))) {
+			dump(&res);
+			fail_msg("case %zu: want '%s'", i, t[i].want);
+		}
+		result_free(&res);
+	}
+	/* In a tier entry, against the tier's keys. */
+	expect_invalid("interval_ms = 1000;\n"
+		       "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		       "hot = { min_access_percent = 5; };\n"
+		       "migration = { max_mib_per_s = 256; deadband = 100; };\n"
+		       "tiers = ( { node = 0; hot_share_bp = 6000; },\n"
+		       "  { node = 1; hot_share_bp = 4000; hot_share = 1; } );\n",
+		       2, "test.conf:4: unknown key 'migration.deadband', did you mean 'deadband_bp'?", NULL);
+}
+
 static void test_error_cap(void **state)
 {
 	/* More problems than ConfigErrors holds: capped, no overflow. */
@@ -492,6 +639,19 @@ static void test_interval_vs_aggr(void **state)
 	assert_int_equal(res.r, -EINVAL);
 	assert_int_equal(res.e.n, 1);
 	assert_non_null(strstr(res.e.msg[0], "test.conf:1: interval_ms = 1000 must be at least twice monitor.aggr_us"));
+	result_free(&res);
+	/* The check needs interval_ms and the monitor group valid, nothing
+	 * else: an unknown key elsewhere does not hide it. */
+	res = load("interval_ms = 100;\n"
+		   "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		   "hot = { min_access_percent = 5; };\n"
+		   "migration = { max_mib_per_s = 256; };\n"
+		   "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n"
+		   "bogus = 1;\n");
+	assert_int_equal(res.r, -EINVAL);
+	assert_int_equal(res.e.n, 2);
+	assert_true(tu_find_msg(res.e.msg, res.e.n, "test.conf:1: interval_ms = 100 must be at least twice", NULL) >= 0);
+	assert_true(tu_find_msg(res.e.msg, res.e.n, "test.conf:6: unknown key 'bogus'", NULL) >= 0);
 	result_free(&res);
 }
 
@@ -702,6 +862,222 @@ static void test_load_file(void **state)
 	tu_rmtree(dir);
 }
 
+/* Loads PATH expecting R and exactly one message containing every needle
+ * (NULL-terminated). */
+static void expect_load_error(const char *path, int r, ...)
+{
+	Config *c = NULL;
+	ConfigErrors e = { 0 };
+	va_list ap;
+
+	int got = config_load(path, &c, &e);
+	for (size_t i = 0; i < e.n; i++)
+		print_message("  [%zu] %s\n", i, e.msg[i]);
+	assert_int_equal(got, r);
+	assert_null(c);
+	assert_int_equal(e.n, 1);
+	va_start(ap, r);
+	for (const char *needle = va_arg(ap, const char *); needle; needle = va_arg(ap, const char *))
+		if (!strstr(e.msg[0], needle))
+			fail_msg("message '%s' lacks '%s'", e.msg[0], needle);
+	va_end(ap);
+	config_errors_clear(&e);
+}
+
+static void test_load_not_regular(void **state)
+{
+	char *dir = tu_mkdtemp();
+	char path[PATH_MAX], want[PATH_MAX + 64];
+
+	/* A directory made libconfig's scanner call exit(2) inside dtierd;
+	 * a FIFO with no writer blocked it forever. */
+	alarm(10);
+	tu_mkdirs(dir, "conf.d");
+	snprintf(path, sizeof(path), "%s/conf.d", dir);
+	snprintf(want, sizeof(want), "%s: not a regular file (directory)", path);
+	expect_load_error(path, -EISDIR, want, NULL);
+
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	snprintf(want, sizeof(want), "%s: not a regular file (FIFO)", path);
+	expect_load_error(path, -EINVAL, want, NULL);
+
+	/* A symlink is followed: to a regular file it is fine, to a device
+	 * it is not. */
+	tu_symlink(dir, "null", "/dev/null");
+	snprintf(path, sizeof(path), "%s/null", dir);
+	snprintf(want, sizeof(want), "%s: not a regular file (character device)", path);
+	expect_load_error(path, -EINVAL, want, NULL);
+	alarm(0);
+	tu_rmtree(dir);
+}
+
+static void test_load_size_limit(void **state)
+{
+	char *dir = tu_mkdtemp();
+	char path[PATH_MAX], want[PATH_MAX + 64];
+	Config *c = NULL;
+	ConfigErrors e = { 0 };
+
+	/* Exactly the limit: a valid file padded with a comment line. */
+	size_t n = CONFIG_MAX_BYTES;
+	char *text = malloc(n + 2);
+	size_t len = (size_t)snprintf(text, n + 1, "%s#", MINIMAL);
+	memset(text + len, 'x', n - 1 - len);
+	text[n - 1] = '\n';
+	tu_write_bytes(dir, "big.conf", text, n);
+	snprintf(path, sizeof(path), "%s/big.conf", dir);
+	assert_int_equal(config_load(path, &c, &e), 0);
+	config_free(c);
+
+	/* One byte more (a 16 MiB one-line file took libconfig 4 minutes). */
+	text[n - 1] = 'x';
+	text[n] = '\n';
+	tu_write_bytes(dir, "big.conf", text, n + 1);
+	snprintf(want, sizeof(want), "%s: too large (1048577 bytes, the limit is 1 MiB)", path);
+	expect_load_error(path, -EFBIG, want, NULL);
+
+	/* A NUL byte would end libconfig's string early, silently dropping
+	 * what follows. */
+	tu_write_bytes(dir, "nul.conf", "interval_ms = 1000;\n#\0\n", 23);
+	snprintf(path, sizeof(path), "%s/nul.conf", dir);
+	snprintf(want, sizeof(want), "%s:2: contains a NUL byte, not a text file", path);
+	expect_load_error(path, -EINVAL, want, NULL);
+	free(text);
+	tu_rmtree(dir);
+}
+
+static void test_include(void **state)
+{
+	char path[PATH_MAX];
+	Config *c = NULL;
+	ConfigErrors e = { 0 };
+
+	/* @include is relative to the including file's directory, not to
+	 * the working directory (the test runs in the build tree). */
+	snprintf(path, sizeof(path), "%s/dtierd.conf", tu_fixture("config-include"));
+	int r = config_load(path, &c, &e);
+	for (size_t i = 0; i < e.n; i++)
+		print_message("  [%zu] %s\n", i, e.msg[i]);
+	assert_int_equal(r, 0);
+	assert_int_equal(c->n_tiers, 2);
+	assert_int_equal(c->tiers[0].hot_share_bp, 7000);
+	assert_int_equal(c->tiers[1].node, 1);
+	assert_int_equal(c->hot.min_access_percent, 25);
+	assert_true(c->damon_stat_takeover);
+	config_free(c);
+}
+
+static void test_include_errors(void **state)
+{
+	char *dir = tu_mkdtemp();
+	char path[PATH_MAX], want[PATH_MAX + 128];
+
+	/* An included directory, FIFO or missing file is reported at the
+	 * @include line, naming the file it resolved to; nothing exits or
+	 * hangs. */
+	alarm(10);
+	snprintf(path, sizeof(path), "%s/main.conf", dir);
+	tu_mkdirs(dir, "sub");
+	tu_write(dir, "main.conf", "interval_ms = 1000;\n@include \"sub\"\n");
+	snprintf(want, sizeof(want), "%s:2: @include \"sub\": %s/sub: not a regular file (directory)", path, dir);
+	expect_load_error(path, -EINVAL, want, NULL);
+
+	tu_write(dir, "main.conf", "interval_ms = 1000;\n\n  @include \"fifo\"\n");
+	snprintf(want, sizeof(want), "%s/fifo", dir);
+	assert_int_equal(mkfifo(want, 0600), 0);
+	snprintf(want, sizeof(want), "%s:3: @include \"fifo\": %s/fifo: not a regular file (FIFO)", path, dir);
+	expect_load_error(path, -EINVAL, want, NULL);
+
+	tu_write(dir, "main.conf", "@include \"nope.conf\"\n");
+	snprintf(want, sizeof(want), "%s:1: @include \"nope.conf\": %s/nope.conf: cannot open: %s", path, dir,
+		 strerror(ENOENT));
+	expect_load_error(path, -EINVAL, want, NULL);
+
+	/* Nested: the inner @include is named at its own file and line. */
+	tu_write(dir, "main.conf", "# outer\n@include \"a.conf\"\n");
+	tu_write(dir, "a.conf", "\n\n@include \"sub\"\n");
+	snprintf(want, sizeof(want), "%s/a.conf:3: @include \"sub\": %s/sub: not a regular file (directory)", dir, dir);
+	expect_load_error(path, -EINVAL, want, NULL);
+
+	/* libconfig 1.5 prefixes the include directory to every name, so an
+	 * absolute one cannot work: say so instead of "cannot open". */
+	tu_write(dir, "main.conf", "@include \"/etc/dtierd-tiers.conf\"\n");
+	snprintf(want, sizeof(want),
+		 "%s:1: @include \"/etc/dtierd-tiers.conf\": must be a path relative to %s", path, dir);
+	expect_load_error(path, -EINVAL, want, NULL);
+
+	/* The size limit counts the file and everything it includes. */
+	size_t n = CONFIG_MAX_BYTES / 2 + 1;
+	char *pad = malloc(n);
+	memset(pad, '#', n);
+	pad[n - 1] = '\n';
+	tu_write_bytes(dir, "pad.conf", pad, n);
+	tu_write(dir, "main.conf", "@include \"pad.conf\"\n@include \"pad.conf\"\n");
+	snprintf(want, sizeof(want), "%s:2: @include \"pad.conf\": %s/pad.conf: too large (", path, dir);
+	expect_load_error(path, -EINVAL, want, "the limit is 1 MiB with the file and its includes", NULL);
+	free(pad);
+
+	/* Numbers in an included file are checked as written too. */
+	tu_write(dir, "main.conf",
+		 "interval_ms = 1000;\n"
+		 "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		 "hot = { min_access_percent = 5; };\n"
+		 "@include \"tiers.conf\"\n"
+		 "migration = { max_mib_per_s = 256; };\n");
+	tu_write(dir, "tiers.conf", "tiers = ( { node = 0; hot_share_bp = 6000; },\n"
+				     "  { node = 4294967296; hot_share_bp = 4000; } );\n");
+	snprintf(want, sizeof(want), "%s/tiers.conf:2: tiers[1].node = 4294967296 is out of range [0, 63]", dir);
+	expect_load_error(path, -EINVAL, want, NULL);
+
+	/* A syntax error in an included file names that file and its line. */
+	tu_write(dir, "tiers.conf", "tiers = (\n\n  { node = ; } );\n");
+	snprintf(want, sizeof(want), "%s/tiers.conf:3: syntax error", dir);
+	expect_load_error(path, -EINVAL, want, NULL);
+
+	/* At most 32 files in all: the top one and 31 @include's. */
+	char many[32 * 24] = "";
+	for (int i = 0; i < 32; i++)
+		strcat(many, "@include \"empty.conf\"\n");
+	tu_write(dir, "empty.conf", "# nothing\n");
+	tu_write(dir, "main.conf", "%s", many);
+	snprintf(want, sizeof(want), "%s:32: @include \"empty.conf\": more than 32 files in one configuration", path);
+	expect_load_error(path, -EINVAL, want, NULL);
+
+	/* A file that includes itself stops at libconfig's depth limit. */
+	tu_write(dir, "main.conf", "@include \"main.conf\"\n");
+	expect_load_error(path, -EINVAL, "/main.conf:1: syntax error: include file nesting too deep", NULL);
+
+	/* In line order, an included file's messages at its @include. */
+	tu_write(dir, "main.conf", "interval_ms = 10;\n@include \"tiers.conf\"\nbogus = 1;\n"
+				   "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+				   "hot = { min_access_percent = 5; };\nmigration = { max_mib_per_s = 256; };\n");
+	tu_write(dir, "tiers.conf", "tiers = ( { node = 0; hot_share_bp = 6000; },\n { node = 99; hot_share_bp = 4000; } );\n");
+	Config *c = NULL;
+	ConfigErrors e = { 0 };
+	assert_int_equal(config_load(path, &c, &e), -EINVAL);
+	assert_int_equal(e.n, 3);
+	snprintf(want, sizeof(want), "%s:1: interval_ms = 10", path);
+	assert_non_null(strstr(e.msg[0], want));
+	snprintf(want, sizeof(want), "%s/tiers.conf:2: tiers[1].node = 99", dir);
+	assert_non_null(strstr(e.msg[1], want));
+	snprintf(want, sizeof(want), "%s:3: unknown key 'bogus'", path);
+	assert_non_null(strstr(e.msg[2], want));
+	config_errors_clear(&e);
+
+	/* @include inside a comment or a string is not an include. */
+	tu_write(dir, "main.conf", "/*\n@include \"sub\"\n*/\nrun_dir = \"\n@include \\\"sub\\\"\";\n%s", MINIMAL);
+	int r = config_load(path, &c, &e);
+	for (size_t i = 0; i < e.n; i++)
+		print_message("  [%zu] %s\n", i, e.msg[i]);
+	assert_int_equal(r, -EINVAL);
+	assert_int_equal(e.n, 1);
+	assert_non_null(strstr(e.msg[0], "run_dir must be an absolute path"));
+	config_errors_clear(&e);
+	alarm(0);
+	tu_rmtree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -710,6 +1086,7 @@ int main(void)
 		cmocka_unit_test(test_shipped_config),
 		cmocka_unit_test(test_syntax_error),
 		cmocka_unit_test(test_out_of_range),
+		cmocka_unit_test(test_wide_integers),
 		cmocka_unit_test(test_missing_required),
 		cmocka_unit_test(test_unknown_key),
 		cmocka_unit_test(test_duplicate_node),
@@ -719,11 +1096,17 @@ int main(void)
 		cmocka_unit_test(test_monitor_cross_checks),
 		cmocka_unit_test(test_several_errors),
 		cmocka_unit_test(test_error_cap),
+		cmocka_unit_test(test_error_order),
+		cmocka_unit_test(test_did_you_mean),
 		cmocka_unit_test(test_interval_vs_aggr),
 		cmocka_unit_test(test_hot_min_nr_accesses),
 		cmocka_unit_test(test_only_targets_differ),
 		cmocka_unit_test(test_print_roundtrip),
 		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_load_not_regular),
+		cmocka_unit_test(test_load_size_limit),
+		cmocka_unit_test(test_include),
+		cmocka_unit_test(test_include_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* sysfs.c: rooted reads and writes, the write hook, the EBUSY backoff. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -11,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -83,9 +86,10 @@ static void test_read(void **state)
 	tu_write(e->root, "ops", "vaddr\nfvaddr\npaddr\n");
 	assert_int_equal(sysfs_read_str(&e->fs, buf, sizeof(buf), "ops"), 0);
 	assert_string_equal(buf, "vaddr\nfvaddr\npaddr");
-	/* Too small a buffer truncates, NUL-terminated. */
-	assert_int_equal(sysfs_read_str(&e->fs, buf, 4, "ops"), 0);
-	assert_string_equal(buf, "vad");
+	/* Too small a buffer is an error, not a silently shorter value. */
+	strcpy(buf, "untouched");
+	assert_int_equal(sysfs_read_str(&e->fs, buf, 4, "ops"), -EOVERFLOW);
+	assert_string_equal(buf, "untouched");
 	tu_write_bytes(e->root, "empty", "", 0);
 	assert_int_equal(sysfs_read_str(&e->fs, buf, sizeof(buf), "empty"), 0);
 	assert_string_equal(buf, "");
@@ -133,6 +137,106 @@ static void test_read(void **state)
 	assert_int_equal(sysfs_write_str(&e->fs, "1", "%s", longname), -ENAMETOOLONG);
 	assert_false(sysfs_exists(&e->fs, "%s", longname));
 	free(longname);
+}
+
+static void test_read_overflow(void **state)
+{
+	Env *e = *state;
+	char buf[64], big[128];
+	uint64_t u = 77;
+
+	/* 64 zeros and a 5: 65 bytes, one more than sysfs_read_u64()'s
+	 * buffer holds. Cut at the buffer it would read as 0. */
+	memset(big, '0', 64);
+	snprintf(big + 64, sizeof(big) - 64, "5\n");
+	tu_write(e->root, "long", "%s", big);
+	assert_int_equal(sysfs_read_u64(&e->fs, &u, "long"), -EOVERFLOW);
+	assert_true(u == 77);
+	/* A value that fills the buffer exactly (63 bytes and the NUL) is
+	 * read whole, with or without its newline; one byte more is an
+	 * overflow. */
+	memset(big, '7', 63);
+	big[63] = '\0';
+	tu_write(e->root, "exact", "%s", big);
+	assert_int_equal(sysfs_read_str(&e->fs, buf, sizeof(buf), "exact"), 0);
+	assert_string_equal(buf, big);
+	tu_write(e->root, "exact", "%s\n", big);
+	assert_int_equal(sysfs_read_str(&e->fs, buf, sizeof(buf), "exact"), 0);
+	assert_string_equal(buf, big);
+	tu_write(e->root, "over", "%s7", big);
+	assert_int_equal(sysfs_read_str(&e->fs, buf, sizeof(buf), "over"), -EOVERFLOW);
+	tu_write(e->root, "over", "%s7\n", big);
+	assert_int_equal(sysfs_read_str(&e->fs, buf, sizeof(buf), "over"), -EOVERFLOW);
+	/* Size 1 holds only the NUL: an empty value fits, anything else not. */
+	tu_write_bytes(e->root, "empty", "", 0);
+	assert_int_equal(sysfs_read_str(&e->fs, buf, 1, "empty"), 0);
+	assert_string_equal(buf, "");
+	tu_write(e->root, "nl", "\n");
+	assert_int_equal(sysfs_read_str(&e->fs, buf, 1, "nl"), 0);
+	assert_string_equal(buf, "");
+	assert_int_equal(sysfs_read_str(&e->fs, buf, 1, "exact"), -EOVERFLOW);
+}
+
+static void test_read_short(void **state)
+{
+	Env *e = *state;
+	char path[PATH_MAX];
+	uint64_t u = 0;
+
+	/* A read that returns part of the value (here a FIFO written in two
+	 * pieces) is continued to the end of file, not parsed as is. */
+	snprintf(path, sizeof(path), "%s/fifo", e->root);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = open(path, O_WRONLY);
+		if (fd < 0 || write(fd, "12", 2) != 2)
+			_exit(1);
+		usleep(50000);
+		_exit(write(fd, "34\n", 3) == 3 ? 0 : 1);
+	}
+	int r = sysfs_read_u64(&e->fs, &u, "fifo");
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(r, 0);
+	assert_true(u == 1234);
+}
+
+static int read_hook(void *userdata, const char *path)
+{
+	unsigned *busy = userdata;
+	(void)path;
+	if (*busy) {
+		--*busy;
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static void test_read_hook(void **state)
+{
+	Env *e = *state;
+	unsigned busy = 1;
+	char buf[16];
+	uint64_t u = 77;
+
+	/* DAMON's state and pid handlers take a trylock and return EBUSY
+	 * to reads too: the error reaches the caller, the output is not
+	 * written, and the next read goes through. */
+	e->fs.read_hook = read_hook;
+	e->fs.hook_data = &busy;
+	tu_write(e->root, "state", "on\n");
+	tu_write(e->root, "n", "5\n");
+	assert_int_equal(sysfs_read_u64(&e->fs, &u, "n"), -EBUSY);
+	assert_true(u == 77);
+	assert_int_equal(sysfs_read_u64(&e->fs, &u, "n"), 0);
+	assert_true(u == 5);
+	busy = 1;
+	assert_int_equal(sysfs_read_str(&e->fs, buf, sizeof(buf), "state"), -EBUSY);
+	assert_int_equal(sysfs_read_str(&e->fs, buf, sizeof(buf), "state"), 0);
+	assert_string_equal(buf, "on");
 }
 
 static void test_write(void **state)
@@ -313,6 +417,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_overflow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_short, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_hook, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hook, setup, teardown),
