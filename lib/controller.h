@@ -98,6 +98,7 @@ typedef struct Controller {
 	uint64_t base[CTL_N];
 	uint64_t acc_in[CTL_N], acc_out[CTL_N];
 	uint64_t last_in_ms[CTL_N];
+	uint64_t prev_in[2][CTL_N];   /* bytes moved in during the previous two steps */
 	uint64_t prev_hot[CTL_N];
 	uint32_t hist_bp[CTL_BAND_HIST][CTL_N]; /* last estimates, for the median */
 	uint64_t prev_total;

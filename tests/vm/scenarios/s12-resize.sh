@@ -9,8 +9,8 @@
 
 CONVERGE_WORKLOAD_ARGS="--thp --resize 60:128,120:48"
 converge_run 1 180
-workload_check_window 0 6000 500 40 60
-workload_check_window 0 6000 500 100 120
+workload_check_window 0 6000 500 40 58
+workload_check_window 0 6000 500 100 118
 workload_check_window 0 6000 500 160 180
 check_events_match 0 300
 check "no capacity clamp on nodes with room (1 GiB nodes, <= 128 MiB hot)" \
