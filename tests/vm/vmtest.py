@@ -482,6 +482,17 @@ set -a
 . /etc/vmtest.env
 set +a
 echo "vmtest: kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) cpus, numa_balancing=$(cat /proc/sys/kernel/numa_balancing 2>/dev/null), $(systemctl --version | head -n 1), pid 1 $(cat /proc/1/comm), up $(cut -d' ' -f1 /proc/uptime) s"
+# --install-deb: the package as an operator installs it, then the scenario's
+# config in place of the example it ships.
+if [ -f /root/vmtest/dtierd.deb ]; then
+	if dpkg -i /root/vmtest/dtierd.deb > /root/vmtest/dpkg.log 2>&1; then
+		echo "vmtest: dpkg -i dtierd.deb: ok ($(dpkg-query -W -f='${Package} ${Version}' dtierd))"
+	else
+		echo "vmtest: dpkg -i dtierd.deb failed:"; sed 's/^/  /' /root/vmtest/dpkg.log
+	fi
+	[ -f /root/vmtest/dtierd.conf ] && cp /root/vmtest/dtierd.conf /etc/dtierd.conf
+	systemctl daemon-reload
+fi
 ''' + RUN_SCENARIO + r'''systemctl --no-block poweroff || poweroff -f
 sleep 60
 poweroff -f
@@ -681,6 +692,8 @@ def build_overlay(out_dir, name, args, env, rootfs_meta, rootfs_files):
     os.makedirs(tree)
     links = rootfs_meta.get('links', {})
 
+    if args.install_deb:
+        return build_deb_overlay(tree, out_dir, name, args, env)
     meson = shutil.which('meson')
     if not meson:
         raise Skip('meson not found in PATH (needed for meson install --destdir)')
@@ -717,14 +730,33 @@ def build_overlay(out_dir, name, args, env, rootfs_meta, rootfs_files):
                     f'(add its package to ROOTFS_INCLUDE)')
                 tree_install(tree, os.path.realpath(lib), '/' + rel)
 
+    if args.config:
+        tree_install(tree, args.config, '/etc/dtierd.conf', 0o644)
+    return finish_overlay(tree, out_dir, name, args, env, '/' + dtierd if dtierd else None)
+
+
+def build_deb_overlay(tree, out_dir, name, args, env):
+    """The overlay for a test of the package: the .deb itself, installed by
+    the guest with dpkg -i before the scenario (RUNNER_SCRIPT), and the
+    scenario's config put in place after it, as an operator would edit it."""
+    p = subprocess.run(['dpkg-deb', '-c', args.install_deb], stdout=subprocess.PIPE, text=True)
+    if p.returncode != 0 or not re.search(r' \./usr/sbin/dtierd$', p.stdout, re.M):
+        raise RuntimeError(f'{args.install_deb} is not a dtierd package with /usr/sbin/dtierd')
+    log(f'installing {args.install_deb} in the guest with dpkg -i')
+    tree_install(tree, args.install_deb, '/root/vmtest/dtierd.deb', 0o644)
+    if args.config:
+        tree_install(tree, args.config, '/root/vmtest/dtierd.conf', 0o644)
+    return finish_overlay(tree, out_dir, name, args, env, '/usr/sbin/dtierd')
+
+
+def finish_overlay(tree, out_dir, name, args, env, dtierd):
+    """Adds the test's own files and vmtest.service to TREE and packs it."""
     tree_install(tree, args.workload, '/usr/bin/dtierd-workload', 0o755)
     for helper in companions(args.workload):
         tree_install(tree, helper, '/usr/bin/' + os.path.basename(helper), 0o755)
     tree_install(tree, args.scenario, '/scenario.sh', 0o755)
     lib_sh = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'scenarios', 'lib.sh')
     tree_install(tree, lib_sh, '/lib-scenario.sh', 0o644)
-    if args.config:
-        tree_install(tree, args.config, '/etc/dtierd.conf', 0o644)
     for path, text, mode in (('vmtest-run.sh', RUNNER_SCRIPT, 0o755),
                              ('etc/systemd/system/vmtest.service', RUNNER_UNIT, 0o644)):
         full = os.path.join(tree, path)
@@ -735,7 +767,8 @@ def build_overlay(out_dir, name, args, env, rootfs_meta, rootfs_files):
     wants = os.path.join(tree, 'etc/systemd/system/multi-user.target.wants')
     os.makedirs(wants, exist_ok=True)
     os.symlink('/etc/systemd/system/vmtest.service', os.path.join(wants, 'vmtest.service'))
-    env = dict(env, DTIERD='/' + dtierd if dtierd else '', VMTEST_HAVE_DTIERD='1' if dtierd else '0')
+    env = dict(env, DTIERD=dtierd or '', VMTEST_HAVE_DTIERD='1' if dtierd else '0',
+               VMTEST_INSTALL='deb' if args.install_deb else 'meson')
     with open(os.path.join(tree, 'etc', 'vmtest.env'), 'w') as f:
         for k, v in env.items():
             f.write(f"{k}='{v}'\n")
@@ -745,7 +778,7 @@ def build_overlay(out_dir, name, args, env, rootfs_meta, rootfs_files):
         os.chmod(root, 0o755)
     cpio = os.path.join(out_dir, name + '.overlay.cpio.gz')
     pack_cpio(tree, cpio)
-    return cpio, ('/' + dtierd if dtierd else None)
+    return cpio, dtierd
 
 
 def shlex_quote(s):
@@ -898,6 +931,9 @@ def main():
     ap.add_argument('--init', choices=('busybox', 'systemd'), default='busybox',
                     help='guest userspace: busybox initramfs (default) or the cached Debian '
                          'rootfs with systemd as PID 1')
+    ap.add_argument('--install-deb', metavar='DEB',
+                    help='systemd tier: install this dtierd .deb in the guest with dpkg -i '
+                         '(instead of `meson install` of --install-from)')
     ap.add_argument('--install-from', metavar='BUILDDIR',
                     help='--init systemd: meson build directory whose `meson install '
                          '--destdir` goes into the guest')
@@ -933,7 +969,11 @@ def main():
         if args.dtierd and not os.path.isfile(args.dtierd):
             log(f'dtierd binary {args.dtierd} does not exist; not shipping it')
             args.dtierd = None
-        if args.init == 'systemd':
+        if args.init == 'systemd' and args.install_deb:
+            if not os.path.isfile(args.install_deb):
+                raise Skip(f'{args.install_deb} not found: build the package first '
+                           '(meson test -C build --suite deb; tests/run does)')
+        elif args.init == 'systemd':
             if not args.install_from or not os.path.isfile(
                     os.path.join(args.install_from, 'meson-info', 'meson-info.json')):
                 raise Skip(f'--init systemd needs --install-from BUILDDIR (a meson build '

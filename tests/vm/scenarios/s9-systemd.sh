@@ -2,7 +2,8 @@
 # vmtest-requires: dtierd
 # Scenario 9 (--init systemd; 7.3 kernel): dtierd as a systemd service. The
 # guest is a Debian 12 rootfs with systemd 252 as PID 1; dtierd, its unit and
-# catalog come from `meson install --destdir`; /etc/dtierd.conf is
+# catalog come from the built .deb (dpkg -i; or `meson install --destdir`
+# when the harness is given --install-from only); /etc/dtierd.conf is
 # s9-systemd.conf (damon_stat_takeover = true). Everything goes through
 # systemctl and journalctl:
 #  1 start: active/running (READY=1 reached), StatusText shows the shares
@@ -43,6 +44,19 @@ require "DAMON_STAT present ($DAMON_STAT_ENABLED)" damon_stat_present
 STAT_BEFORE=$(rd $DAMON_STAT_ENABLED)
 note "DAMON_STAT enabled=$STAT_BEFORE before the test"
 damon_dump
+
+# --- the package (VMTEST_INSTALL=deb: installed with dpkg -i before this) -------
+if [ "${VMTEST_INSTALL:-}" = deb ]; then
+	require "the dtierd package is installed" dpkg-query -W dtierd
+	check "/etc/dtierd.conf is the package's conffile" \
+		sh -c "dpkg-query -W -f='\${Conffiles}' dtierd | grep -q '/etc/dtierd.conf'"
+	check "the unit is not enabled by the install (nothing runs before the operator says so)" \
+		sh -c "! systemctl is-enabled --quiet $U"
+	_sum=$(md5sum < $CONF)
+	dpkg -i /root/vmtest/dtierd.deb > /tmp/dpkg2.log 2>&1
+	check "a reinstall succeeds (dpkg -i again)" eq "$?" 0
+	check "a reinstall keeps the edited /etc/dtierd.conf" eq "$(md5sum < $CONF)" "$_sum"
+fi
 
 # --- the installed unit --------------------------------------------------------
 require "dtierd.service is installed (FragmentPath '$(prop FragmentPath)')" \
