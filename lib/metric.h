@@ -23,6 +23,7 @@ typedef struct HotShare {
 	uint64_t err_bytes;                   /* sampling error bound of the total */
 	uint64_t pages_read;
 	size_t n_regions;                     /* eligible regions used */
+	size_t n_imputed;                     /* of them, given no sample (over budget) */
 } HotShare;
 
 typedef struct HotPattern {
