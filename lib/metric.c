@@ -149,6 +149,7 @@ static int hot_share_budgeted(const RegionList *regions, const HotPattern *patte
 		ss += nb.ss_frac;
 		dof += nb.ss_dof;
 		h->pages_read += nb.pages_read;
+		h->chunks += nb.chunks;
 	}
 
 	/* D: neighbouring measured regions' shares, squared differences. */

@@ -520,6 +520,7 @@ static void test_budget_shared(void **state)
 	const double truth = e->truth[0] + e->truth[1];
 
 	big_measure(e, 0, 1, &h);
+	assert_true(h.chunks == 0);
 	assert_true(fabs((double)h.hot_bytes[0] - e->truth[0]) < 4096 * (double)e->regions.n);
 	assert_true(fabs((double)h.hot_bytes[1] - e->truth[1]) < 4096 * (double)e->regions.n);
 	assert_true(h.err_bytes == 0);
@@ -532,6 +533,7 @@ static void test_budget_shared(void **state)
 	assert_true(h.pages_read >= 2 * BIG_REGIONS * KPF_SAMPLE_CHUNK);
 	assert_int_equal(h.n_imputed, 0);
 	assert_int_equal(h.n_regions, e->regions.n);
+	assert_true(h.chunks >= BIG_REGIONS && h.chunks <= 4 * BIG_REGIONS);
 	assert_true(h.err_bytes > 0);
 	assert_true(fabs((double)h.total - truth) < 3.0 * (double)h.err_bytes);
 
