@@ -20,7 +20,16 @@ typedef struct NodeBytes {
 	uint64_t bytes[NODE_MAX]; /* by node id */
 	uint64_t err_bytes;       /* ~95 % bound of the sampling error */
 	uint64_t pages_read;      /* work done, for the budget and debug logs */
+	/* Filled by locators with chunk_cost (see NodeLocator): */
+	uint64_t span_bytes[NODE_MAX]; /* bytes of the range on each node, counted or not */
+	uint64_t chunks;               /* sample chunks read; 0 when counted exactly */
+	double ss_frac;                /* half the sum of squared differences between successive
+					* chunks' migratable fractions within a piece */
+	uint64_t ss_dof;               /* its degrees of freedom: sum of (chunks - 1) per piece */
 } NodeBytes;
+
+/* BUDGET_PAGES value asking only for span_bytes: nothing is read. */
+#define NODE_LOCATE_SPAN_ONLY UINT64_MAX
 
 typedef struct NodeLocator NodeLocator;
 struct NodeLocator {
@@ -30,6 +39,13 @@ struct NodeLocator {
 	 * -errno. */
 	int (*count_range)(NodeLocator *l, uint64_t start, uint64_t end, uint64_t budget_pages, NodeBytes *out);
 	void *data;
+	/* Optional (NULL when not supported), for a metric that shares one
+	 * budget over many ranges: the entries one sample chunk costs (a
+	 * budget of N times that reads N chunks of the range, spread over its
+	 * node pieces), NODE_LOCATE_SPAN_ONLY, and span_bytes/chunks/ss_*. */
+	uint64_t (*chunk_cost)(NodeLocator *l);
+	/* Optional: a uniform 64-bit random number. */
+	uint64_t (*rand)(NodeLocator *l);
 };
 
 typedef struct PaddrLocator {

@@ -162,10 +162,20 @@ uint64_t node_map_node_bytes(const NodeMap *m, int node)
 
 int node_map_split(const NodeMap *m, uint64_t start, uint64_t end, NodeMapPieceFn cb, void *userdata)
 {
-	for (size_t i = 0; i < m->n && start < end; i++) {
+	size_t lo = 0, hi = m->n;
+
+	/* The first range ending after START, by bisection: the ranges are
+	 * sorted and disjoint. A linear scan cost 19 ms per interval with
+	 * 16 384 ranges and 8 192 regions (issue 10). */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->ranges[mid].end <= start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < m->n && start < end; i++) {
 		const NodeRange *r = &m->ranges[i];
-		if (r->end <= start)
-			continue;
 		if (r->start >= end)
 			break;
 		uint64_t s = MAX(start, r->start), e = MIN(end, r->end);

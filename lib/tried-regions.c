@@ -36,9 +36,35 @@ static int cmp_named(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-static int read_field(const Sysfs *fs, const char *dir, unsigned long long idx, const char *name, uint64_t *ret)
+/* Reads a decimal u64 from DFD/PATH. Opening relative to the tried_regions
+ * directory walks two path components instead of fourteen from the root: a
+ * sysfs open+read+close measured 3.7-3.9 us that way against 4.7-5.2 us by
+ * the full path (bench/, issue 10), at 4 files per region. */
+static int read_u64_at(int dfd, const char *path, uint64_t *ret)
 {
-	int r = sysfs_read_u64(fs, ret, "%s/%llu/%s", dir, idx, name);
+	char buf[64];
+	unsigned long long v;
+
+	_cleanup_close_ int fd = openat(dfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	int r = parse_u64(buf, 10, &v);
+	if (r < 0)
+		return r;
+	*ret = v;
+	return 0;
+}
+
+static int read_field(int dfd, unsigned long long idx, const char *name, uint64_t *ret)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "%llu/%s", idx, name);
+	int r = read_u64_at(dfd, path, ret);
 	if (r == -ENOENT)
 		return -EIO;
 	return r;
@@ -53,6 +79,14 @@ int tried_regions_read(const Sysfs *fs, const char *dir, RegionList *ret)
 	int fd = openat(fs->root_fd, dir[0] == '/' ? dir + 1 : dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	/* readdir() consumes the directory fd's offset; the files are opened
+	 * relative to a second one. */
+	_cleanup_close_ int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (dfd < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
 	_cleanup_closedir_ DIR *d = fdopendir(fd);
 	if (!d) {
 		close(fd);
@@ -83,10 +117,10 @@ int tried_regions_read(const Sysfs *fs, const char *dir, RegionList *ret)
 		Region reg;
 		uint64_t s, e, a, g;
 
-		if ((r = read_field(fs, dir, names[i].idx, "start", &s)) < 0 ||
-		    (r = read_field(fs, dir, names[i].idx, "end", &e)) < 0 ||
-		    (r = read_field(fs, dir, names[i].idx, "nr_accesses", &a)) < 0 ||
-		    (r = read_field(fs, dir, names[i].idx, "age", &g)) < 0)
+		if ((r = read_field(dfd, names[i].idx, "start", &s)) < 0 ||
+		    (r = read_field(dfd, names[i].idx, "end", &e)) < 0 ||
+		    (r = read_field(dfd, names[i].idx, "nr_accesses", &a)) < 0 ||
+		    (r = read_field(dfd, names[i].idx, "age", &g)) < 0)
 			goto fail;
 		if (e < s || a > UINT32_MAX || g > UINT32_MAX) {
 			r = -EINVAL;
@@ -97,7 +131,7 @@ int tried_regions_read(const Sysfs *fs, const char *dir, RegionList *ret)
 		if (r < 0)
 			goto fail;
 	}
-	if (sysfs_read_u64(fs, &v, "%s/total_bytes", dir) == 0)
+	if (read_u64_at(dfd, "total_bytes", &v) == 0)
 		l.total_bytes = v;
 	*ret = l;
 	return 0;

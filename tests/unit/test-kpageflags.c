@@ -181,28 +181,37 @@ static void test_count_exact(void **state)
 	free(f);
 }
 
+/* N free pages to put folios in. */
+static uint64_t *free_pages(size_t n)
+{
+	uint64_t *f = calloc(n, sizeof(*f));
+	for (size_t i = 0; i < n; i++)
+		f[i] = B(KPF_BUDDY);
+	return f;
+}
+
+/* A folio of N pages at HEAD: FLAGS on the head, TAIL_FLAGS on the tails. */
+static void put_folio(uint64_t *f, size_t head, size_t n, uint64_t flags, uint64_t tail_flags)
+{
+	f[head] = HEAD | flags;
+	for (size_t i = 1; i < n; i++)
+		f[head + i] = TAIL | tail_flags;
+}
+
 static void test_thp_lookback(void **state)
 {
 	Env *e = *state;
 	enum { N = 20000 };
-	uint64_t *f = calloc(N, sizeof(*f));
+	uint64_t *f = free_pages(N);
 	KpfCount c;
 
 	/* Older-kernel THPs (LRU on the head only):
 	 *  - at 1024: a range starting in the middle must find its head;
 	 *  - at 7936: crosses the 8192-entry read batch boundary;
 	 *  - at 4096: a non-LRU compound page whose tails carry LRU. */
-	for (size_t i = 0; i < N; i++)
-		f[i] = B(KPF_BUDDY);
-	uint64_t heads[] = { 1024, 7936 };
-	for (size_t h = 0; h < 2; h++) {
-		f[heads[h]] = HEAD | LRU | THP;
-		for (size_t i = 1; i < 512; i++)
-			f[heads[h] + i] = TAIL | THP;
-	}
-	f[4096] = HEAD | B(KPF_SLAB);
-	for (size_t i = 1; i < 512; i++)
-		f[4096 + i] = TAIL | LRU;
+	put_folio(f, 1024, 512, LRU | THP, THP);
+	put_folio(f, 7936, 512, LRU | THP, THP);
+	put_folio(f, 4096, 512, B(KPF_SLAB), LRU);
 	write_kpf(e, f, N, 1);
 
 	assert_int_equal(kpageflags_count(&e->k, 0, N, 0, &c), 0);
@@ -330,8 +339,11 @@ static void test_sampling(void **state)
 		assert_int_equal(kpageflags_count(&e->k, 0, N, BUDGET, &c), 0);
 		assert_true(c.sampled);
 		assert_int_equal(c.pages, N);
+		/* The budget holds the chunks and their look-backs. */
+		assert_int_equal(kpageflags_chunk_cost(&e->k), KPF_SAMPLE_CHUNK + KPF_LOOKBACK_RESERVE);
+		assert_int_equal(c.chunks, BUDGET / kpageflags_chunk_cost(&e->k));
 		assert_true(c.pages_read <= BUDGET);
-		assert_true(c.pages_read >= BUDGET - KPF_SAMPLE_CHUNK);
+		assert_true(c.pages_read >= c.chunks * KPF_SAMPLE_CHUNK);
 		assert_true(c.err_pages > 0);
 		assert_true(c.err_pages < N * 8 / 100);
 		double err = fabs((double)c.migratable - (double)truth);
@@ -382,6 +394,89 @@ static void test_sampling(void **state)
 	free(f);
 }
 
+/* The look-back reads only the aligned places a folio's head can be, counts
+ * what it reads, and is skipped where it cannot change the verdict. */
+static void test_lookback_bounded(void **state)
+{
+	Env *e = *state;
+	enum { N = 8192 };
+	uint64_t *f = free_pages(N);
+	KpfCount c;
+
+	/* An aligned PMD THP as older kernels show it (LRU on the head). */
+	put_folio(f, 1024, 512, LRU | THP, THP);
+	/* A 2 MiB hugetlb folio: its tails are never migratable. */
+	put_folio(f, 2048, 512, B(KPF_HUGE), B(KPF_HUGE));
+	write_kpf(e, f, N, 1);
+	assert_int_equal(kpageflags_chunk_cost(&e->k), KPF_SAMPLE_CHUNK + KPF_LOOKBACK_RESERVE);
+
+	/* PFN 1324 = 0x52c: the head is found at 0x400 after reading 0x528,
+	 * 0x520, 0x500 and 0x400 (orders 3, 4, 6, 9), not 300 entries. */
+	assert_int_equal(kpageflags_count(&e->k, 1324, 1334, 0, &c), 0);
+	assert_int_equal(c.migratable, 10);
+	assert_int_equal(c.pages_read, 10 + 4);
+	/* A 64-aligned start inside the folio: orders 7-9 only. */
+	assert_int_equal(kpageflags_count(&e->k, 1024 + 192, 1024 + 208, 0, &c), 0);
+	assert_int_equal(c.migratable, 16);
+	assert_int_equal(c.pages_read, 16 + 2);
+	/* Hugetlb tails: no look-back. */
+	assert_int_equal(kpageflags_count(&e->k, 2100, 2110, 0, &c), 0);
+	assert_int_equal(c.migratable, 0);
+	assert_int_equal(c.pages_read, 10);
+	assert_int_equal(e->k.tails_carry_lru, 0);
+
+	/* Sampled, every chunk inside the THP: each finds the head, and the
+	 * look-backs stay inside the budget. */
+	const uint64_t budget = 10 * kpageflags_chunk_cost(&e->k);
+	assert_int_equal(kpageflags_count(&e->k, 1024 + 1, 1536, budget, &c), 0);
+	assert_true(c.sampled);
+	assert_int_equal(c.chunks, 10);
+	assert_true(c.migratable == 511);
+	assert_true(c.pages_read <= budget);
+
+	/* One THP tail carrying LRU (a folio-era kernel): from then on tails
+	 * speak for their folio and nothing is looked back at; a chunk costs
+	 * its entries only. */
+	put_folio(f, 4096, 512, LRU | THP, LRU | THP);
+	write_kpf(e, f, N, 1);
+	assert_int_equal(kpageflags_count(&e->k, 4096 + 100, 4096 + 110, 0, &c), 0);
+	assert_int_equal(c.migratable, 10);
+	assert_int_equal(e->k.tails_carry_lru, 1);
+	assert_int_equal(kpageflags_chunk_cost(&e->k), KPF_SAMPLE_CHUNK);
+	assert_int_equal(kpageflags_count(&e->k, 1324, 1334, 0, &c), 0);
+	assert_int_equal(c.pages_read, 10);
+	free(f);
+}
+
+/* A budget of one chunk: one chunk read, no spread to judge an error by. */
+static void test_single_chunk(void **state)
+{
+	Env *e = *state;
+	enum { N = 1 << 16 };
+	uint64_t *f = calloc(N, sizeof(*f));
+	KpfCount c;
+
+	for (size_t i = 0; i < N; i++)
+		f[i] = i % 2 ? LRU : B(KPF_BUDDY);
+	write_kpf(e, f, N, 9);
+	assert_int_equal(kpageflags_count(&e->k, 0, N, 1, &c), 0);
+	assert_true(c.sampled);
+	assert_int_equal(c.chunks, 1);
+	assert_int_equal(c.pages_read, KPF_SAMPLE_CHUNK);
+	assert_int_equal(c.err_pages, 0);
+	assert_true(c.migratable == N / 2);
+	assert_true(c.sum_f == 0.5 && c.sum_d2 == 0);
+	/* Two strata: the successive difference is there. */
+	for (size_t i = 0; i < N / 2; i++)
+		f[i] = LRU;
+	write_kpf(e, f, N, 9);
+	assert_int_equal(kpageflags_count(&e->k, 0, N, 2 * kpageflags_chunk_cost(&e->k), &c), 0);
+	assert_int_equal(c.chunks, 2);
+	assert_true(c.sum_f == 1.5);
+	assert_true(c.sum_d2 == 0.25);
+	free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -392,6 +487,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_thp_lookback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eof, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sampling, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lookback_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_single_chunk, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 
 #include "node-map.h"
 #include "test-util.h"
+#include "util.h"
 
 #define BS 0x8000000ULL /* 128 MiB */
 #define MEM "sys/devices/system/memory"
@@ -157,6 +158,64 @@ static void test_split(void **state)
 	node_map_free(&m);
 }
 
+/* Pieces of a query as a linear walk over the ranges finds them. */
+typedef struct Sum {
+	uint64_t bytes[4];
+	size_t n;
+	uint64_t last_end;
+} Sum;
+
+static int sum_piece(void *userdata, uint64_t start, uint64_t end, int node)
+{
+	Sum *s = userdata;
+	assert_true(start < end);
+	assert_true(start >= s->last_end); /* in address order */
+	s->last_end = end;
+	s->bytes[node] += end - start;
+	s->n++;
+	return 0;
+}
+
+static void test_split_many(void **state)
+{
+	/* 16 384 ranges (the issue's worst case), nodes interleaved, with
+	 * holes: the bisection finds the same pieces as a linear walk. */
+	enum { N = 16384 };
+	NodeMap m = { .block_size = BS, .n = N, .ranges = calloc(N, sizeof(NodeRange)) };
+	uint64_t at = 0, s = 99;
+	for (size_t i = 0; i < N; i++) {
+		s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+		at += ((s >> 40) % 3) * BS; /* a hole of 0-2 blocks */
+		m.ranges[i] = (NodeRange){ at, at + (1 + (s >> 50) % 4) * BS, (int)(i % 3) };
+		at = m.ranges[i].end;
+	}
+	for (int q = 0; q < 3000; q++) {
+		s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+		uint64_t a = (s >> 20) % (at + 4 * BS), len = (s >> 3) % (q % 10 == 0 ? at : 64 * BS);
+		Sum got = { 0 };
+		uint64_t want[4] = { 0 };
+		size_t want_n = 0;
+		for (size_t i = 0; i < N; i++) {
+			uint64_t ps = MAX(a, m.ranges[i].start), pe = MIN(a + len, m.ranges[i].end);
+			if (pe > ps) {
+				want[m.ranges[i].node] += pe - ps;
+				want_n++;
+			}
+		}
+		assert_int_equal(node_map_split(&m, a, a + len, sum_piece, &got), 0);
+		assert_int_equal(got.n, want_n);
+		for (int k = 0; k < 3; k++)
+			assert_true(got.bytes[k] == want[k]);
+	}
+	/* Before the first range, after the last, and an empty map. */
+	Sum got = { 0 };
+	assert_int_equal(node_map_split(&m, at, UINT64_MAX, sum_piece, &got), 0);
+	assert_int_equal(got.n, 0);
+	node_map_free(&m);
+	assert_int_equal(node_map_split(&m, 0, UINT64_MAX, sum_piece, &got), 0);
+	assert_int_equal(got.n, 0);
+}
+
 static void test_parse_block_size(void **state)
 {
 	uint64_t v = 7;
@@ -274,6 +333,7 @@ int main(void)
 		cmocka_unit_test(test_load_fixture),
 		cmocka_unit_test(test_lookup_and_bytes),
 		cmocka_unit_test(test_split),
+		cmocka_unit_test(test_split_many),
 		cmocka_unit_test(test_parse_block_size),
 		cmocka_unit_test(test_plain_dirs),
 		cmocka_unit_test(test_errors),
