@@ -90,6 +90,22 @@ static const char *fmt_ms(char *buf, size_t size, uint64_t ms)
 	return buf;
 }
 
+/* Text from the file, with control characters shown as escapes: the
+ * terminal gets no escape sequences from it. */
+static void print_text(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '\n')
+			fputs("\\n", stdout);
+		else if (*p == '\t')
+			fputs("\\t", stdout);
+		else if (*p < 0x20 || *p == 0x7f)
+			printf("\\x%02x", *p);
+		else
+			putchar(*p);
+	}
+}
+
 static bool pid_alive(int pid)
 {
 	/* EPERM: it exists but is not ours to signal (dtierctl as a user). */
@@ -144,10 +160,12 @@ static void print_human(const DtierdStatus *st)
 	for (size_t i = 0; i < st->n_nodes; i++) {
 		const StatusNode *n = &st->nodes[i];
 		char x[16], y[16];
-		if (n->clamped)
-			printf("* node %d: target clamped from %s to %s: %s\n", n->node,
-			       fmt_bp(x, sizeof(x), n->configured_bp), fmt_bp(y, sizeof(y), n->target_bp),
-			       n->clamp_reason[0] ? n->clamp_reason : "no reason given");
+		if (!n->clamped)
+			continue;
+		printf("* node %d: target clamped from %s to %s: ", n->node, fmt_bp(x, sizeof(x), n->configured_bp),
+		       fmt_bp(y, sizeof(y), n->target_bp));
+		print_text(n->clamp_reason[0] ? n->clamp_reason : "no reason given");
+		putchar('\n');
 	}
 
 	if (st->n_pairs > 0) {
@@ -172,7 +190,9 @@ static void print_human(const DtierdStatus *st)
 	       st->measurement.cpu_us_max / 1000, st->measurement.cpu_us_max % 1000,
 	       st->measurement.err_bp ? err : "none (every page read)",
 	       st->measurement.pages_read);
-	printf("errors: %" PRIu64 "%s%s\n", st->errors_total, st->last_error[0] ? ", last: " : "", st->last_error);
+	printf("errors: %" PRIu64 "%s", st->errors_total, st->last_error[0] ? ", last: " : "");
+	print_text(st->last_error);
+	putchar('\n');
 }
 
 static int cmd_status(const char *run_dir, bool json)
@@ -209,8 +229,8 @@ static int cmd_status(const char *run_dir, bool json)
 	fmt_ms(age, sizeof(age), age_ms);
 	fmt_ms(every, sizeof(every), st->interval_ms);
 	if (!pid_alive(st->pid)) {
-		fprintf(msg, "dtierd is not running: pid %d of %s is gone (it stopped %s ago at the latest)%s\n",
-			st->pid, path, age, json ? "" : "; its last status:");
+		fprintf(msg, "dtierd is not running: pid %d of %s is gone; its last status is from %s ago%s\n",
+			st->pid, path, age, json ? "" : ":");
 		ret = EXIT_NOT_RUNNING;
 	} else if (age_ms > stale_ms) {
 		fprintf(msg,
