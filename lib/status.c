@@ -728,6 +728,11 @@ uint64_t migration_window_last_minute(const MigrationWindow *w, uint64_t now_ms)
 	return sum;
 }
 
+void migration_window_counter_restarted(MigrationWindow *w)
+{
+	w->last_counter = 0;
+}
+
 uint64_t migration_window_add(MigrationWindow *w, uint64_t now_ms, uint64_t counter)
 {
 	uint64_t now_s = now_ms / 1000;

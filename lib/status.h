@@ -154,5 +154,10 @@ typedef struct MigrationWindow {
  * counts from 0: create the window with the scheme. Returns the bytes
  * migrated in the last minute, NOW_MS included. */
 uint64_t migration_window_add(MigrationWindow *w, uint64_t now_ms, uint64_t counter);
+/* The caller recreated the scheme (reload, kdamond restart): the next
+ * sample counts in full. Without this a recreated scheme is still caught
+ * when its counter comes back smaller, but not when it has already grown
+ * past the old value by the first sample. */
+void migration_window_counter_restarted(MigrationWindow *w);
 /* Bytes in the last minute as of NOW_MS, without a new sample. */
 uint64_t migration_window_last_minute(const MigrationWindow *w, uint64_t now_ms);

@@ -369,6 +369,15 @@ static void test_window(void **state)
 	assert_true(migration_window_add(&w, 1000, 35) == 65);
 	assert_true(migration_window_last_minute(&w, 0) == 65);
 
+	/* A recreation the caller knows of: the new counter (200) counts in
+	 * full although it is above the old one (150). */
+	MigrationWindow k = { 0 };
+	assert_true(migration_window_add(&k, 0, 100) == 100);
+	assert_true(migration_window_add(&k, 1000, 150) == 150);
+	migration_window_counter_restarted(&k);
+	assert_true(migration_window_add(&k, 2000, 200) == 350);
+	assert_true(k.total == 350);
+
 	/* Sparse samples (an interval longer than the window): only the last. */
 	MigrationWindow s = { 0 };
 	assert_true(migration_window_add(&s, 0, 1000) == 1000);
