@@ -8,7 +8,8 @@
 #   tests/deps.sh deb       build + what dpkg-buildpackage and lintian need
 #   tests/deps.sh [test]    everything tests/run and tests/demo use: build, deb,
 #                           and the test tools (cmocka, qemu, busybox,
-#                           debootstrap, groff, mandoc, bash-completion, ...)
+#                           debootstrap, groff, mandoc, bash-completion,
+#                           prometheus for promtool, ...)
 #   tests/deps.sh bench     what bench/hold needs on top (matplotlib)
 # Several groups may be given. Only the missing packages are installed; as a
 # non-root user it lists them and fails. The vm suite's Debian kernels are
@@ -25,9 +26,12 @@ fi
 build="meson ninja-build pkg-config gcc libc6-dev
 libsystemd-dev libconfig-dev libnuma-dev libinih-dev $systemd_pc"
 deb="dpkg-dev debhelper fakeroot lintian bash-completion"
+# prometheus: for promtool (no package of its own in Debian 12); the package's
+# server unit is enabled on install, which CI hosts do not mind.
 test="libcmocka-dev
 qemu-system-x86 busybox-static cpio gzip dpkg-dev debian-archive-keyring debootstrap
-python3 groff-base mandoc bash-completion git"
+python3 groff-base mandoc bash-completion git
+prometheus"
 # bench/hold's plots
 bench="python3 python3-matplotlib"
 
