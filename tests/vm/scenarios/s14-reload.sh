@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # vmtest-requires: dtierd
 # Scenario 14: a target change by reload, mid-run. The s2 shape (64 MiB hot,
-# THP, starting on node 1) at 60/40; at t=60 s /etc/dtierd.conf says 30/70
+# THP, starting on node 1) at 60/40; at t=50 s /etc/dtierd.conf says 30/70
 # and dtierd gets SIGHUP. Node 0 must hold 60 % +- 5 before and 30 % +- 5
-# from 40 s after the reload on, and dtierd must say it accepted it.
+# from 30 s after the reload on, and dtierd must say it accepted it.
 . /lib-scenario.sh
 
 reload_at() {
@@ -15,10 +15,10 @@ reload_at() {
 }
 
 CONVERGE_WORKLOAD_ARGS=--thp
-( sleep 5; reload_at 60 ) &
-converge_run 1 140
-workload_check_window 0 6000 500 40 58
-workload_check_window 0 3000 500 100 140
+( sleep 5; reload_at 50 ) &
+converge_run 1 100
+workload_check_window 0 6000 500 30 48
+workload_check_window 0 3000 500 80 100
 check "dtierd logged the reload" file_contains "$DTIERD_LOG" "reload"
 check_events_match 0 300
 finish
