@@ -5,10 +5,10 @@
  * aggregation window (100 ms): the pages of a workload on NUMA nodes, what
  * DAMON in physical-address mode sees of them, and migrate_hot schemes with a
  * size quota and a goal, tuned by `temporal` or `consist`
- * (shared/docs/damon-sysfs.md §5.3).
+ * (docs/kernel-interface.md, "Quota goals and tuners").
  *
- * What makes the kernel-native PUSH/PULL recipe ping-pong (anchors.md,
- * "Measured here") is modelled page by page: a page that migrates stops
+ * What makes the kernel-native PUSH/PULL recipe ping-pong (measured on 7.3,
+ * docs/kernel-interface.md) is modelled page by page: a page that migrates stops
  * counting on its source node at once (its old frame is free), but shows up
  * as hot on its destination only after a random delay, the time DAMON needs
  * to sample the new frame and let the region age into the hot pattern. Until

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "actuate.h"
+
+void actuate_init(ActuateState *st, const DamonPlan *plan)
+{
+	*st = (ActuateState){ .armed = false };
+	for (size_t i = 0; i < plan->n_schemes; i++)
+		st->committed_quota[i] = plan->schemes[i].quota_bytes;
+}
+
+void actuate_decide(const ActuateParams *p, const ActuateState *st, const CtlDecision *d, bool temporal,
+		    Actuation *ret)
+{
+	Actuation a = { .full_commit = !st->armed };
+
+	for (size_t s = 0; s < p->n; s++)
+		for (size_t t = 0; t < p->n; t++) {
+			int i = p->pair_scheme[s][t];
+			if (i < 0)
+				continue;
+			a.quota[i] = st->committed_quota[i];
+			/* A stopped pair keeps its quota: its goal closes it,
+			 * and an unchanged quota needs no full commit. */
+			if (d->run[s][t]) {
+				uint64_t q = controller_window_quota(d->bytes_per_tick[s][t], p->window_ms,
+								     p->interval_ms, p->window_cap_bytes);
+				if (q != st->committed_quota[i]) {
+					a.quota[i] = q;
+					a.full_commit = true;
+				}
+			}
+			controller_goal_values(d, s, t, temporal, &a.goal_target[i], &a.goal_current[i]);
+		}
+	/* A goals-only commit changes no quota. */
+	if (!a.full_commit)
+		for (size_t i = 1; i < p->n_schemes; i++)
+			a.quota[i] = st->committed_quota[i];
+	*ret = a;
+}
+
+void actuate_committed(ActuateState *st, const ActuateParams *p, const Actuation *a)
+{
+	if (!a->full_commit)
+		return;
+	for (size_t i = 1; i < p->n_schemes; i++)
+		st->committed_quota[i] = a->quota[i];
+	st->armed = true;
+}
