@@ -487,7 +487,15 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 	sd_event_source_set_enabled(s, SD_EVENT_ON);
 
 	int code = manager_on_tick_result(m, manager_tick(m));
-	if (code != EXIT_OK)
+	if (code != EXIT_OK) {
 		sd_event_exit(m->event, code);
+		return 0;
+	}
+	/* Memory blocks come and go (hotplug) without telling anyone: look
+	 * every so often; reading the links is cheap next to an interval. */
+	if (usec >= m->map_checked_usec + MANAGER_MAP_CHECK_USEC) {
+		m->map_checked_usec = usec;
+		(void)manager_check_node_map(m);
+	}
 	return 0;
 }

@@ -30,6 +30,8 @@ enum {
 
 /* Consecutive failed intervals before giving up. */
 #define MANAGER_MAX_FAILURES 10
+/* How often the node map is compared with the memory blocks. */
+#define MANAGER_MAP_CHECK_USEC (30ULL * 1000 * 1000)
 
 typedef struct Manager {
 	Config *cfg;
@@ -50,6 +52,7 @@ typedef struct Manager {
 	bool recorded;          /* a run-state record of ours exists */
 	bool ready_pending;     /* READY=1 once the next interval completed */
 	unsigned failures;
+	uint64_t map_checked_usec;
 	unsigned long reloads;
 	bool reload_ok;
 	sd_event *event;

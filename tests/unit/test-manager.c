@@ -582,6 +582,25 @@ static void test_reload_rereads_node_map(void **state)
 	assert_int_equal(tick(e), 0);
 }
 
+/* Item 11: memory hotplug without a reload rebuilds the plan. */
+static void test_hotplug_rebuilds_plan(void **state)
+{
+	Env *e = *state;
+	FakeDamon *f = &e->f;
+
+	start_ok(e);
+	assert_int_equal(tick(e), 0);
+	assert_int_equal(manager_check_node_map(&e->m), 0);
+	assert_string_equal(fake_damon_get(f, K0 "/contexts/0/targets/0/regions/nr_regions"), "3");
+	/* memory20, node 0's lone block above node 1, goes offline. */
+	tu_unlink(f->root, "sys/devices/system/node/node0/memory20");
+	assert_int_equal(manager_check_node_map(&e->m), 1);
+	fake_damon_settle(f);
+	assert_string_equal(fake_damon_get(f, K0 "/contexts/0/targets/0/regions/nr_regions"), "2");
+	assert_int_equal(e->m.setup.plan.n_regions, 2);
+	assert_int_equal(tick(e), 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -605,6 +624,7 @@ int main(void)
 		T(test_reload_rejected_keeps_running),
 		T(test_reload_commit_fails_restage_fails),
 		T(test_reload_rereads_node_map),
+		T(test_hotplug_rebuilds_plan),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
