@@ -133,9 +133,7 @@ static int probe(Damon *d)
 	const char *S = path;
 	snprintf(path, sizeof(path), "%s/contexts/0/schemes/0", d->dir);
 	f->tried_regions = sysfs_exists(fs, "%s/tried_regions", S);
-	f->tried_bytes = sysfs_exists(fs, "%s/tried_regions/total_bytes", S);
 	f->goals = sysfs_exists(fs, "%s/quotas/goals", S);
-	f->effective_bytes = sysfs_exists(fs, "%s/quotas/effective_bytes", S);
 	f->core_filters = sysfs_exists(fs, "%s/core_filters", S);
 	if (sysfs_exists(fs, "%s/target_nid", S)) {
 		char p[300];

@@ -32,11 +32,9 @@ typedef struct DamonFeatures {
 	bool goals;            /* quotas/goals (6.8) */
 	bool goal_metric;      /* goals/N/target_metric (6.9); without it user_input is implicit */
 	bool tried_regions;    /* 6.2 */
-	bool tried_bytes;      /* tried_regions/total_bytes (6.6) */
 	bool temporal;         /* quotas/goal_tuner accepts temporal (7.1) */
 	bool core_filters;     /* schemes/N/core_filters (6.15) */
 	bool filter_allow;     /* filters/N/allow (6.14) */
-	bool effective_bytes;  /* quotas/effective_bytes (6.9) */
 } DamonFeatures;
 
 typedef struct DamonRange {

@@ -200,8 +200,6 @@ static void test_create_6_12(void **state)
 	assert_true(ft->goals);
 	assert_true(ft->goal_metric);
 	assert_true(ft->tried_regions);
-	assert_true(ft->tried_bytes);
-	assert_true(ft->effective_bytes);
 	assert_false(ft->temporal);
 	assert_false(ft->core_filters);
 	assert_false(ft->filter_allow);
@@ -216,8 +214,7 @@ static void test_create_7_3(void **state)
 	create_ok(e);
 	check_probe_left_clean(e);
 	const DamonFeatures *ft = &e->d.feat;
-	assert_true(ft->paddr && ft->migrate && ft->goals && ft->goal_metric && ft->tried_regions &&
-		    ft->tried_bytes && ft->effective_bytes);
+	assert_true(ft->paddr && ft->migrate && ft->goals && ft->goal_metric && ft->tried_regions);
 	assert_true(ft->temporal);
 	assert_true(ft->core_filters);
 	assert_true(ft->filter_allow);
@@ -248,7 +245,7 @@ static void test_create_6_10(void **state)
 static void test_require_features(void **state)
 {
 	DamonFeatures all = { .paddr = true, .migrate = true, .goals = true, .goal_metric = true,
-			      .tried_regions = true, .tried_bytes = true };
+			      .tried_regions = true };
 	DamonFeatures f;
 	char what[128];
 
@@ -271,7 +268,7 @@ static void test_require_features(void **state)
 	assert_non_null(strstr(what, "6.11"));
 	/* Optional ones are not required. */
 	f = all;
-	f.temporal = f.core_filters = f.filter_allow = f.effective_bytes = f.tried_bytes = false;
+	f.temporal = f.core_filters = f.filter_allow = false;
 	assert_int_equal(damon_require_features(&f, what, sizeof(what)), 0);
 }
 
