@@ -23,8 +23,9 @@
  * Limitation: the hook runs before the write, and the write then stores the
  * keyword itself in `state`. on/off leave the right value; after any other
  * command the fake restores "on" at its next hook call or at
- * fake_damon_settle(). A read of `state` straight after e.g. `commit` (as
- * damon_commit() does) therefore sees the keyword, not "on". */
+ * fake_damon_settle(). `pid` is always right, which is what damon-sysfs.c
+ * reads to tell whether (and whose) a kdamond runs.
+ */
 
 #include <stdbool.h>
 #include <stddef.h>
