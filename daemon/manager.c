@@ -451,11 +451,19 @@ int manager_tick(Manager *m)
 	Actuation a;
 	int r;
 
-	if ((r = tick_check_owned(m)) < 0 || (r = tick_measure(m, &hs)) < 0 || (r = tick_sample(m, &hs, &smp)) < 0)
+	r = tick_check_owned(m);
+	if (r < 0)
+		return r;
+	r = tick_measure(m, &hs);
+	if (r < 0)
+		return r;
+	r = tick_sample(m, &hs, &smp);
+	if (r < 0)
 		return r;
 	controller_step(&m->ctl, &smp, &d);
 	actuate_decide(&m->setup.act, &m->act, &d, m->damon.feat.temporal, &a);
-	if ((r = tick_actuate(m, &a)) < 0)
+	r = tick_actuate(m, &a);
+	if (r < 0)
 		return r;
 	tick_report(m, &hs, &d);
 	return 0;

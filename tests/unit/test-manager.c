@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -142,6 +143,26 @@ static bool have_record(Env *e)
 static void put_record(Env *e, const RunState *s)
 {
 	assert_int_equal(runstate_write(e->run_dir, s), 0);
+}
+
+/* A child that waits until killed, and dies with the test (a failed
+ * assertion must not leave it behind, holding the test's output open). */
+static pid_t waiting_child(const char *comm)
+{
+	pid_t p = fork();
+	assert_true(p >= 0);
+	if (p == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		if (comm)
+			prctl(PR_SET_NAME, comm);
+		pause();
+		_exit(0);
+	}
+	usleep(20000);
+	return p;
 }
 
 /* A pid that no process has: a child that has exited and been reaped. */
@@ -377,18 +398,28 @@ static void test_unwritable_record_stops_start(void **state)
 	assert_string_equal(fake_damon_get(f, "kdamonds/nr_kdamonds"), "0");
 }
 
+/* Another dtierd runs: start refuses and leaves its record alone. */
+static void test_other_dtierd_running(void **state)
+{
+	Env *e = *state;
+	pid_t child = waiting_child("dtierd");
+
+	put_record(e, &(RunState){ .pid = child, .kdamond = 0, .kdamond_pid = 4242, .created_kdamonds = true });
+	fake_damon_log_clear(&e->f);
+	assert_int_equal(start(e), EXIT_REFUSED);
+	assert_int_equal(e->f.n_log, 0);
+	assert_true(have_record(e));
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+}
+
 /* --- item 6: --reload signals only a dtierd ------------------------------- */
 
 static void test_request_reload_unrelated_pid(void **state)
 {
 	Env *e = *state;
-	pid_t child = fork();
+	pid_t child = waiting_child(NULL);
 
-	assert_true(child >= 0);
-	if (child == 0) {
-		pause();
-		_exit(0);
-	}
 	put_record(e, &(RunState){ .pid = child, .kdamond = 0, .kdamond_pid = 4242 });
 	assert_int_equal(manager_request_reload(e->run_dir, 0, 200), -ESRCH);
 	usleep(20000);
@@ -616,6 +647,7 @@ int main(void)
 		T(test_stat_restore_failure_keeps_record),
 		T(test_intent_recorded_before_changes),
 		T(test_unwritable_record_stops_start),
+		T(test_other_dtierd_running),
 		T(test_request_reload_unrelated_pid),
 		T(test_watchdog_follows_event_loop),
 		T(test_tick_failures_then_give_up),
