@@ -44,6 +44,32 @@ typedef struct Env {
 	unsigned n_intent_checks, n_intent_missing;
 } Env;
 
+/* EBUSY on reads: sysfs.c has a write hook only, so this test links with
+ * --wrap=sysfs_read_s64 (how damon-sysfs.c reads `pid`, under DAMON's
+ * trylock) and fails the next READ_BUSY reads of a path ending in
+ * read_busy_suffix. */
+static char read_busy_suffix[64];
+static unsigned read_busy_left, read_busy_hits;
+
+int __real_sysfs_read_s64(const Sysfs *fs, int64_t *ret, const char *fmt, ...);
+int __wrap_sysfs_read_s64(const Sysfs *fs, int64_t *ret, const char *fmt, ...);
+int __wrap_sysfs_read_s64(const Sysfs *fs, int64_t *ret, const char *fmt, ...)
+{
+	char path[PATH_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	size_t n = strlen(path), k = strlen(read_busy_suffix);
+	if (read_busy_left > 0 && k && n >= k && strcmp(path + n - k, read_busy_suffix) == 0) {
+		read_busy_left--;
+		read_busy_hits++;
+		return -EBUSY;
+	}
+	return __real_sysfs_read_s64(fs, ret, "%s", path);
+}
+
 static const char *conf_hot(const char *extra, unsigned share0, unsigned hot_percent)
 {
 	static char buf[1024];
@@ -469,6 +495,34 @@ static void test_tick_failures_then_give_up(void **state)
 	assert_int_equal(e->m.failures, 0);
 }
 
+/* EBUSY on reading `pid`: retried; past the retries the interval fails
+ * before writing anything, and the counter counts it. */
+static void test_tick_read_ebusy(void **state)
+{
+	Env *e = *state;
+	FakeDamon *f = &e->f;
+
+	start_ok(e);
+	assert_int_equal(tick(e), 0);
+	snprintf(read_busy_suffix, sizeof(read_busy_suffix), K0 "/pid");
+	read_busy_left = 2;
+	read_busy_hits = 0;
+	assert_int_equal(tick(e), 0);
+	assert_int_equal(read_busy_hits, 2);
+
+	read_busy_left = 1000;
+	fake_damon_log_clear(f);
+	int r = tick(e);
+	assert_int_equal(r, -EBUSY);
+	assert_int_equal(f->n_log, 0);
+	assert_int_equal(manager_on_tick_result(&e->m, r), 0);
+	assert_int_equal(e->m.failures, 1);
+	read_busy_left = 0;
+	assert_int_equal(manager_on_tick_result(&e->m, tick(e)), 0);
+	assert_int_equal(e->m.failures, 0);
+	read_busy_suffix[0] = '\0';
+}
+
 /* --- reload --------------------------------------------------------------- */
 
 static int notify_setup(Env *e)
@@ -651,6 +705,7 @@ int main(void)
 		T(test_request_reload_unrelated_pid),
 		T(test_watchdog_follows_event_loop),
 		T(test_tick_failures_then_give_up),
+		T(test_tick_read_ebusy),
 		T(test_reload_targets_only),
 		T(test_reload_ready_after_first_interval),
 		T(test_reload_rejected_keeps_running),
