@@ -35,7 +35,7 @@ int log_get_max_level(void)
 	return max_level;
 }
 
-void log_fields(int level, const char *msgid, const char *const *fields, unsigned n_fields, const char *fmt, ...)
+void log_fields(int level, const char *msgid, const LogField *f, size_t n, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -51,22 +51,25 @@ void log_fields(int level, const char *msgid, const char *const *fields, unsigne
 		return;
 	}
 
-	char prio[16], mid[64], *m = NULL;
-	struct iovec iov[4 + 16];
-	unsigned n = 0;
+	/* MESSAGE, PRIORITY, MESSAGE_ID, SYSLOG_IDENTIFIER, then the fields. */
+	enum { FIXED = 4, MAX_FIELDS = 8 };
+	char fixed[FIXED][1100], extra[MAX_FIELDS][640];
+	struct iovec iov[FIXED + MAX_FIELDS];
+	unsigned k = 0;
 
-	if (asprintf(&m, "MESSAGE=%s", msg) < 0)
-		return;
-	iov[n++] = (struct iovec){ m, strlen(m) };
-	snprintf(prio, sizeof(prio), "PRIORITY=%d", level);
-	iov[n++] = (struct iovec){ prio, strlen(prio) };
-	if (msgid) {
-		snprintf(mid, sizeof(mid), "MESSAGE_ID=%s", msgid);
-		iov[n++] = (struct iovec){ mid, strlen(mid) };
+	snprintf(fixed[k], sizeof(fixed[k]), "MESSAGE=%s", msg), k++;
+	snprintf(fixed[k], sizeof(fixed[k]), "PRIORITY=%d", level), k++;
+	snprintf(fixed[k], sizeof(fixed[k]), "SYSLOG_IDENTIFIER=dtierd"), k++;
+	if (msgid)
+		snprintf(fixed[k], sizeof(fixed[k]), "MESSAGE_ID=%s", msgid), k++;
+	for (unsigned i = 0; i < k; i++)
+		iov[i] = (struct iovec){ fixed[i], strlen(fixed[i]) };
+	for (size_t i = 0; i < n && i < MAX_FIELDS; i++) {
+		if (f[i].str)
+			snprintf(extra[i], sizeof(extra[i]), "%s=%s", f[i].key, f[i].str);
+		else
+			snprintf(extra[i], sizeof(extra[i]), "%s=%lld", f[i].key, f[i].value);
+		iov[k++] = (struct iovec){ extra[i], strlen(extra[i]) };
 	}
-	iov[n++] = (struct iovec){ (char *)"SYSLOG_IDENTIFIER=dtierd", strlen("SYSLOG_IDENTIFIER=dtierd") };
-	for (unsigned i = 0; i < n_fields && n < sizeof(iov) / sizeof(iov[0]); i++)
-		iov[n++] = (struct iovec){ (char *)fields[i], strlen(fields[i]) };
-	sd_journal_sendv(iov, (int)n);
-	free(m);
+	sd_journal_sendv(iov, (int)k);
 }

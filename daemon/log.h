@@ -7,6 +7,7 @@
  * "dtierd: message" on stderr. */
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <syslog.h>
 
 /* Fixed MESSAGE_IDs of key events (catalog: systemd/dtierd.catalog). */
@@ -19,18 +20,30 @@
 #define MSGID_STOPPED "5c3a6e2f0b7d4e1d9a4f8c2b71e0d307"
 #define MSGID_TARGET_CLAMPED "5c3a6e2f0b7d4e1d9a4f8c2b71e0d308"
 
+/* One extra journal field: KEY=value (a number), or KEY=str if str is set. */
+typedef struct LogField {
+	const char *key;
+	long long value;
+	const char *str;
+} LogField;
+
+/* The field list argument pair of log_fields():
+ *   log_fields(LOG_NOTICE, MSGID_X, FIELDS({ "DTIERD_NODE", 1 }), "...", ...) */
+#define FIELDS(...) ((const LogField[]){ __VA_ARGS__ }), \
+	(sizeof((const LogField[]){ __VA_ARGS__ }) / sizeof(LogField))
+#define NO_FIELDS NULL, 0
+
 void log_open(void);
 void log_set_max_level(int level);
 int log_get_max_level(void);
 
-/* Logs FMT at LEVEL with MESSAGE_ID MSGID (or NULL) and extra journal fields
- * given as "KEY=value" strings, NULL-terminated after the format arguments
- * is not possible in C: pass them as an array FIELDS of N_FIELDS. */
-void log_fields(int level, const char *msgid, const char *const *fields, unsigned n_fields, const char *fmt, ...)
+/* Logs FMT at LEVEL with MESSAGE_ID MSGID (or NULL) and the N extra journal
+ * fields F. */
+void log_fields(int level, const char *msgid, const LogField *f, size_t n, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
-#define log_error(...) log_fields(LOG_ERR, NULL, NULL, 0, __VA_ARGS__)
-#define log_warning(...) log_fields(LOG_WARNING, NULL, NULL, 0, __VA_ARGS__)
-#define log_notice(...) log_fields(LOG_NOTICE, NULL, NULL, 0, __VA_ARGS__)
-#define log_info(...) log_fields(LOG_INFO, NULL, NULL, 0, __VA_ARGS__)
-#define log_debug(...) log_fields(LOG_DEBUG, NULL, NULL, 0, __VA_ARGS__)
+#define log_error(...) log_fields(LOG_ERR, NULL, NO_FIELDS, __VA_ARGS__)
+#define log_warning(...) log_fields(LOG_WARNING, NULL, NO_FIELDS, __VA_ARGS__)
+#define log_notice(...) log_fields(LOG_NOTICE, NULL, NO_FIELDS, __VA_ARGS__)
+#define log_info(...) log_fields(LOG_INFO, NULL, NO_FIELDS, __VA_ARGS__)
+#define log_debug(...) log_fields(LOG_DEBUG, NULL, NO_FIELDS, __VA_ARGS__)

@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
@@ -11,6 +12,7 @@
 #include "dtierd-build.h"
 #include "log.h"
 #include "manager.h"
+#include "report.h"
 
 static void usage(FILE *f)
 {
@@ -106,11 +108,13 @@ int main(int argc, char **argv)
 		 * own config path; run_dir comes from this one (or default). */
 		ConfigErrors cerrs = { 0 };
 		Config *ccfg = NULL;
-		const char *run_dir = "/run/dtierd";
-		if (config_load(config_path, &ccfg, &cerrs) == 0)
-			run_dir = ccfg->run_dir;
+		const char *mainpid = getenv("MAINPID"); /* set for ExecReload= */
+		if (config_load(config_path, &ccfg, &cerrs) < 0)
+			ccfg = NULL;
 		config_errors_clear(&cerrs);
-		int r = manager_request_reload(run_dir, 60000);
+		char *run_dir = manager_run_dir(root, ccfg ? ccfg->run_dir : "/run/dtierd");
+		int r = run_dir ? manager_request_reload(run_dir, mainpid ? atoi(mainpid) : 0, 60000) : -ENOMEM;
+		free(run_dir);
 		config_free(ccfg);
 		if (r == -EINVAL)
 			log_error("reload rejected: the running dtierd keeps its previous configuration (see its log)");
@@ -125,35 +129,33 @@ int main(int argc, char **argv)
 		 * must not stop it. */
 		ConfigErrors cerrs = { 0 };
 		Config *ccfg = NULL;
-		const char *run_dir = "/run/dtierd";
 		Sysfs fs;
-		if (config_load(config_path, &ccfg, &cerrs) == 0)
-			run_dir = ccfg->run_dir;
-		else
-			log_warning("%s is not valid, cleaning up with run_dir %s", config_path, run_dir);
+		if (config_load(config_path, &ccfg, &cerrs) < 0) {
+			ccfg = NULL;
+			log_warning("%s is not valid, cleaning up with run_dir /run/dtierd", config_path);
+		}
 		config_errors_clear(&cerrs);
+		char *run_dir = manager_run_dir(root, ccfg ? ccfg->run_dir : "/run/dtierd");
+		config_free(ccfg);
+		if (!run_dir)
+			return EXIT_RUNTIME;
 		int r = sysfs_open(root, &fs);
 		if (r < 0) {
 			log_error("cannot open root directory %s: %s", root, strerror(-r));
-			config_free(ccfg);
+			free(run_dir);
 			return EXIT_USAGE;
 		}
 		r = manager_recover(&fs, run_dir);
 		sysfs_close(&fs);
-		config_free(ccfg);
-		return r == 0 ? EXIT_OK : r == -EALREADY ? EXIT_REFUSED : EXIT_RUNTIME;
+		free(run_dir);
+		return r == 0 ? EXIT_OK : r == -EALREADY || r == -EPERM ? EXIT_REFUSED : EXIT_RUNTIME;
 	}
 
 	ConfigErrors errs = { 0 };
 	Config *cfg = NULL;
 	int r = config_load(config_path, &cfg, &errs);
 	if (r < 0) {
-		for (size_t i = 0; i < errs.n; i++) {
-			char f[600];
-			snprintf(f, sizeof(f), "CONFIG_ERROR=%s", errs.msg[i]);
-			const char *fields[] = { f };
-			log_fields(LOG_ERR, MSGID_CONFIG_REJECTED, fields, 1, "%s", errs.msg[i]);
-		}
+		report_config_errors(&errs);
 		config_errors_clear(&errs);
 		return EXIT_CONFIG;
 	}
@@ -177,15 +179,24 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 
+	/* The signals are blocked: without their sources they would be lost,
+	 * and SIGTERM could not stop dtierd. */
 	Manager m;
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		r = sd_event_add_signal(event, NULL, sigs[i], on_signal, &m);
+		if (r < 0) {
+			log_error("cannot watch %s: %s", strsignal(sigs[i]), strerror(-r));
+			sd_event_unref(event);
+			config_free(cfg);
+			return EXIT_RUNTIME;
+		}
+	}
 	r = manager_start(&m, cfg, root, event);
 	if (r != EXIT_OK) {
 		sd_event_unref(event);
 		return r;
 	}
-	sd_event_add_signal(event, NULL, SIGTERM, on_signal, &m);
-	sd_event_add_signal(event, NULL, SIGINT, on_signal, &m);
-	sd_event_add_signal(event, NULL, SIGHUP, on_signal, &m);
 
 	int code = EXIT_OK;
 	r = sd_event_loop(event);

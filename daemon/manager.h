@@ -1,11 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+/* The Manager: dtierd's one kdamond, its plan and controller, driven by
+ * sd-event. manager.c starts, ticks and stops it; preflight.c checks the
+ * kernel and removes what a dead instance left; reload.c swaps in a new
+ * configuration; report.c says what happened. */
+
 #include <stdbool.h>
 #include <systemd/sd-event.h>
 
+#include "actuate.h"
 #include "config.h"
 #include "controller.h"
+#include "damon-plan.h"
 #include "damon-sysfs.h"
 #include "kpageflags.h"
 #include "node-map.h"
@@ -21,45 +28,89 @@ enum {
 	EXIT_REFUSED = 5, /* someone else's DAMON state */
 };
 
+/* Consecutive failed intervals before giving up. */
+#define MANAGER_MAX_FAILURES 10
+/* How often the node map is compared with the memory blocks. */
+#define MANAGER_MAP_CHECK_USEC (30ULL * 1000 * 1000)
+
 typedef struct Manager {
 	Config *cfg;
 	char *root;
 	bool real_root;
+	char *run_dir;          /* cfg->run_dir under root */
 	Sysfs fs;
 	NodeMap map;
 	Kpf kpf;
 	bool have_kpf;
 	Damon damon;
-	DamonPlan plan;
-	int pair_scheme[CTL_N][CTL_N]; /* scheme index of s->d, -1 on the diagonal */
+	DamonSetup setup;       /* plan, pair -> scheme map, parameters */
+	ActuateState act;       /* what the kernel runs now */
+	bool stage_dirty;       /* the staged tree may differ from setup.plan */
 	Controller ctl;
-	uint64_t window_ms;
-	uint64_t committed_quota[DAMON_MAX_SCHEMES];
-	bool armed;
-	bool ready;
+	uint64_t digest;        /* damon_digest() of what we staged */
 	bool damon_stat_taken;
+	bool recorded;          /* a run-state record of ours exists */
+	bool ready_pending;     /* READY=1 once the next interval completed */
 	unsigned failures;
-	uint64_t watchdog_usec;
-	unsigned long long ticks;
+	uint64_t map_checked_usec;
 	unsigned long reloads;
 	bool reload_ok;
 	sd_event *event;
 	sd_event_source *timer;
-	int exit_code;
 } Manager;
 
-/* Sets up DAMON from CFG (taking ownership of CFG). Returns an EXIT_* code;
- * on failure everything set up so far is undone and the reason logged. */
+/* Sets up DAMON from CFG (taking ownership of CFG) under ROOT ("/" in
+ * production). Returns an EXIT_* code; on failure everything set up so far is
+ * undone and the reason logged. */
 int manager_start(Manager *m, Config *cfg, const char *root, sd_event *event);
-/* Undo everything (off, remove our kdamond, restore DAMON_STAT). Returns 0
- * or the first -errno (already logged). */
+/* The same, with PROTO's write hook and EBUSY backoff (tests: the emulated
+ * DAMON tree's). */
+int manager_start_with(Manager *m, Config *cfg, const char *root, const Sysfs *proto, sd_event *event);
+/* Undo everything (off, remove our kdamond, restore DAMON_STAT) and free M.
+ * The run-state record goes only if all of it succeeded. Returns 0 or the
+ * first -errno (already logged). */
 int manager_stop(Manager *m);
-/* Removes DAMON state left by a dead dtierd per RUN_DIR/state (see
- * manager.c). Returns 0, -EALREADY if that dtierd still runs, or -errno. */
+/* One control interval. Returns 0, -EPERM if our kdamond is not ours any
+ * more (nothing was written), -ESRCH if it stopped, or -errno. */
+int manager_tick(Manager *m);
+/* What the timer does with manager_tick()'s result: counts failures and
+ * returns 0 to go on, or the EXIT_* code the loop must end with. */
+int manager_on_tick_result(Manager *m, int r);
+/* Writes the run-state record. Returns 0 or -errno (logged). */
+int manager_record(Manager *m);
+
+/* Stages the whole plan and records its digest. Returns 0 or -errno (logged). */
+int manager_stage(Manager *m);
+/* Logs why damon_plan_build() failed with R; returns R. */
+int manager_plan_error(const Config *c, int r, size_t bad_tier);
+
+/* RUN_DIR resolved under ROOT: the host's run_dir only for ROOT "/", so a
+ * test run never reads or removes the host's record. Returns a new string. */
+char *manager_run_dir(const char *root, const char *run_dir);
+
+/* preflight.c: removes DAMON state left by a dead dtierd per RUN_DIR/state,
+ * and only what is provably its own. Returns 0 (nothing left, or cleaned),
+ * -EALREADY if that dtierd still runs, -EPERM if the recorded kdamond is not
+ * provably dtierd's (left alone), or -errno. The record goes only when all
+ * of it was undone. */
 int manager_recover(Sysfs *fs, const char *run_dir);
-/* `dtierd --reload`: SIGHUPs the dtierd recorded in RUN_DIR/state and waits
- * until it has handled it. Returns 0 if the new configuration was applied,
- * -EINVAL if it was rejected, -ESRCH if no dtierd runs, -ETIMEDOUT. */
-int manager_request_reload(const char *run_dir, unsigned timeout_ms);
-/* Re-reads the config file (SIGHUP). */
+/* Whether PID is a running dtierd (its /proc/PID/exe or comm says so). */
+bool manager_pid_is_dtierd(int pid);
+int preflight_check_kernel(Manager *m);
+int preflight_check_foreign(Manager *m);
+/* Decides about DAMON_RECLAIM/LRU_SORT/STAT before anything changes.
+ * Returns EXIT_OK (*ret_take: DAMON_STAT must be turned off) or EXIT_*. */
+int preflight_check_modules(Manager *m, bool *ret_take);
+int preflight_take_damon_stat(Manager *m);
+
+/* reload.c: re-reads the config file (SIGHUP). */
 void manager_reload(Manager *m);
+/* Reloads the node map; if it changed (memory hotplug), rebuilds and
+ * commits the plan for the running configuration. Returns 0 (unchanged), 1
+ * (changed) or -errno. */
+int manager_check_node_map(Manager *m);
+/* `dtierd --reload`: SIGHUPs the running dtierd (MAINPID if > 0, else the
+ * pid in RUN_DIR/state, if that is a dtierd) and waits until it has handled
+ * it. Returns 0 if the new configuration was applied, -EINVAL if it was
+ * rejected, -ESRCH if no dtierd runs, -ETIMEDOUT. */
+int manager_request_reload(const char *run_dir, int mainpid, unsigned timeout_ms);

@@ -42,22 +42,24 @@ int damon_available(const Sysfs *fs)
 	return sysfs_exists(fs, KDAMONDS "/nr_kdamonds") ? 0 : -ENOENT;
 }
 
-/* Reading state/pid also takes DAMON's trylock: retry EBUSY briefly. */
-static int read_str_retry(const Sysfs *fs, char *buf, size_t size, const char *path)
+/* Reading `pid` takes DAMON's trylock too: the same bounded backoff
+ * sysfs_write_str_retry() applies to writes. It reads -1 while the kdamond
+ * is stopped. */
+static int read_pid(const Sysfs *fs, const char *kd_dir, int64_t *ret)
 {
-	int r = -EBUSY;
-	for (unsigned i = 0; i <= fs->busy_retries && r == -EBUSY; i++) {
-		r = sysfs_read_str(fs, buf, size, "%s", path);
-		if (r == -EBUSY)
-			usleep(MIN(fs->busy_sleep_us << MIN(i, 6u), 100000u));
+	int r;
+	for (unsigned i = 0;; i++) {
+		r = sysfs_read_s64(fs, ret, "%s/pid", kd_dir);
+		if (r != -EBUSY || i >= fs->busy_retries)
+			return r;
+		usleep(MIN(fs->busy_sleep_us << MIN(i, 6u), 100000u));
 	}
-	return r;
 }
 
 int damon_check_foreign(const Sysfs *fs, char *desc, size_t size)
 {
 	uint64_t nr;
-	char path[256], state[32], ops[32];
+	char path[256], ops[32];
 	int r;
 
 	r = sysfs_read_u64(fs, &nr, KDAMONDS "/nr_kdamonds");
@@ -67,20 +69,15 @@ int damon_check_foreign(const Sysfs *fs, char *desc, size_t size)
 		uint64_t nctx = 0;
 		int64_t pid = -1;
 
-		snprintf(path, sizeof(path), KDAMONDS "/%" PRIu64 "/state", k);
-		r = read_str_retry(fs, state, sizeof(state), path);
+		snprintf(path, sizeof(path), KDAMONDS "/%" PRIu64, k);
+		r = read_pid(fs, path, &pid);
 		if (r < 0)
 			return r;
 		(void)sysfs_read_u64(fs, &nctx, KDAMONDS "/%" PRIu64 "/contexts/nr_contexts", k);
 		ops[0] = '\0';
 		if (nctx > 0)
 			(void)sysfs_read_str(fs, ops, sizeof(ops), KDAMONDS "/%" PRIu64 "/contexts/0/operations", k);
-		if (strcmp(state, "on") == 0) {
-			snprintf(path, sizeof(path), KDAMONDS "/%" PRIu64 "/pid", k);
-			char pidbuf[32];
-			long long v;
-			if (read_str_retry(fs, pidbuf, sizeof(pidbuf), path) == 0 && parse_s64(pidbuf, &v) == 0)
-				pid = v;
+		if (pid >= 0) {
 			snprintf(desc, size,
 				 "kdamond %" PRIu64 " is running (pid %" PRId64 ", operations %s) and was not started by dtierd",
 				 k, pid, ops[0] ? ops : "?");
@@ -91,6 +88,14 @@ int damon_check_foreign(const Sysfs *fs, char *desc, size_t size)
 				 k, ops[0] ? ops : "?");
 			return -EEXIST;
 		}
+	}
+	if (nr > 0) {
+		/* Empty and stopped, but someone made it: reusing it would
+		 * make its owner's next write land in dtierd's kdamond. */
+		snprintf(desc, size,
+			 "%" PRIu64 " empty stopped kdamond(s) exist that dtierd did not create; remove them with "
+			 "'echo 0 > /" KDAMONDS "/nr_kdamonds'", nr);
+		return -EEXIST;
 	}
 	return 0;
 }
@@ -118,15 +123,17 @@ static int probe(Damon *d)
 	d->staged = true;
 	if (sysfs_read_str(fs, ops, sizeof(ops), "%s/contexts/0/avail_operations", d->dir) == 0)
 		f->paddr = strstr(ops, "paddr") != NULL;
+	/* A context dtierd stages is paddr from its first write on: recovery
+	 * tells a half-probed tree of its own from someone's vaddr one. */
+	if (f->paddr && (r = sysfs_write_str(fs, "paddr", "%s/contexts/0/operations", d->dir)) < 0)
+		return r;
 	if ((r = sysfs_write_str_retry(fs, "1", "%s/contexts/0/targets/nr_targets", d->dir)) < 0 ||
 	    (r = sysfs_write_str_retry(fs, "1", "%s/contexts/0/schemes/nr_schemes", d->dir)) < 0)
 		return r;
 	const char *S = path;
 	snprintf(path, sizeof(path), "%s/contexts/0/schemes/0", d->dir);
 	f->tried_regions = sysfs_exists(fs, "%s/tried_regions", S);
-	f->tried_bytes = sysfs_exists(fs, "%s/tried_regions/total_bytes", S);
 	f->goals = sysfs_exists(fs, "%s/quotas/goals", S);
-	f->effective_bytes = sysfs_exists(fs, "%s/quotas/effective_bytes", S);
 	f->core_filters = sysfs_exists(fs, "%s/core_filters", S);
 	if (sysfs_exists(fs, "%s/target_nid", S)) {
 		char p[300];
@@ -186,21 +193,21 @@ int damon_create(Damon *d, Sysfs *fs)
 	uint64_t nr;
 	int r;
 
-	*d = (Damon){ .fs = fs };
+	*d = (Damon){ .fs = fs, .pid = -1 };
 	r = damon_check_foreign(fs, desc, sizeof(desc));
 	if (r < 0)
 		return r;
 	r = sysfs_read_u64(fs, &nr, KDAMONDS "/nr_kdamonds");
 	if (r < 0)
 		return r;
-	if (nr == 0) {
-		/* Nothing runs (checked above), so this cannot destroy anyone's
-		 * kdamond; only now may nr_kdamonds change. */
-		r = sysfs_write_str_retry(fs, "1", KDAMONDS "/nr_kdamonds");
-		if (r < 0)
-			return r;
-		d->created_kdamonds = true;
-	}
+	if (nr != 0)
+		return -EEXIST;
+	/* No kdamond exists (checked above), so this cannot destroy anyone's;
+	 * only now may nr_kdamonds change. */
+	r = sysfs_write_str_retry(fs, "1", KDAMONDS "/nr_kdamonds");
+	if (r < 0)
+		return r;
+	d->created_kdamonds = true;
 	d->kd = 0;
 	snprintf(d->dir, sizeof(d->dir), KDAMONDS "/%u", d->kd);
 	return probe(d);
@@ -342,9 +349,25 @@ static int state_cmd(Damon *d, const char *cmd)
 int damon_start(Damon *d)
 {
 	int r = state_cmd(d, "on");
-	if (r == 0)
-		d->started = true;
-	return r;
+	if (r < 0)
+		return r;
+	d->started = true;
+	/* The kernel thread's pid is what tells ours from a kdamond someone
+	 * else starts at the same index later. */
+	return read_pid(d->fs, d->dir, &d->pid);
+}
+
+int damon_check_owned(Damon *d)
+{
+	int64_t pid;
+	int r = read_pid(d->fs, d->dir, &pid);
+	if (r == -ENOENT)
+		return -ESRCH;
+	if (r < 0)
+		return r;
+	if (pid < 0)
+		return -ESRCH;
+	return d->pid >= 0 && pid == d->pid ? 0 : -EPERM;
 }
 
 int damon_stage_scheme_values(Damon *d, size_t i, const DamonScheme *s)
@@ -365,11 +388,9 @@ int damon_commit(Damon *d)
 	if (r < 0)
 		return r;
 	/* Before 6.14 (and on 6.14-6.17 without the Sept-2025 fix) a bad
-	 * commit is not reported to write(2) but stops the kdamond: look. */
-	r = damon_is_running(d);
-	if (r < 0)
-		return r;
-	return r ? 0 : -ESRCH;
+	 * commit is not reported to write(2) but stops the kdamond: look
+	 * (pid reads -1 once it stopped). */
+	return damon_check_owned(d);
 }
 
 int damon_set_goal(Damon *d, size_t scheme, uint64_t target, uint64_t current)
@@ -412,41 +433,18 @@ int damon_read_sz_applied(Damon *d, size_t i, uint64_t *ret)
 	return sysfs_read_u64(d->fs, ret, "%s/contexts/0/schemes/%zu/stats/sz_applied", d->dir, i);
 }
 
-int damon_is_running(Damon *d)
-{
-	char path[192], buf[16];
-
-	snprintf(path, sizeof(path), "%s/state", d->dir);
-	int r = read_str_retry(d->fs, buf, sizeof(buf), path);
-	if (r < 0)
-		return r;
-	return strcmp(buf, "on") == 0;
-}
-
-int damon_read_pid(Damon *d, int64_t *ret)
-{
-	char path[192], buf[32];
-	long long v;
-
-	snprintf(path, sizeof(path), "%s/pid", d->dir);
-	int r = read_str_retry(d->fs, buf, sizeof(buf), path);
-	if (r < 0)
-		return r;
-	r = parse_s64(buf, &v);
-	if (r < 0)
-		return r;
-	*ret = v;
-	return 0;
-}
-
 int damon_teardown(Damon *d)
 {
 	int first = 0, r;
 
 	if (!d->fs || !d->dir[0])
 		return 0;
-	r = damon_is_running(d);
-	if (r > 0) {
+	/* Whatever runs at our index now must be ours before anything is
+	 * written: someone may have stopped ours and started theirs. */
+	r = damon_check_owned(d);
+	if (r == -EPERM || (r == 0 && !d->started))
+		return -EPERM;
+	if (r == 0) {
 		r = state_cmd(d, "off");
 		/* EPERM: it had already stopped by itself. Anything else: it
 		 * may still run, and removing its context directory now would
@@ -454,7 +452,7 @@ int damon_teardown(Damon *d)
 		 * --cleanup to retry. */
 		if (r < 0 && r != -EPERM && r != -EINVAL)
 			return r;
-	} else if (r < 0 && r != -ENOENT) {
+	} else if (r != -ESRCH) {
 		return r;
 	}
 	d->started = false;
@@ -478,31 +476,125 @@ int damon_teardown(Damon *d)
 	return first;
 }
 
-int damon_adopt(Damon *d, Sysfs *fs, unsigned kd, int64_t kdamond_pid, bool created_kdamonds)
+/* FNV-1a over "name=value\n" of the files that make the tree's shape. */
+static void digest_add(uint64_t *h, const char *name, const char *value)
 {
-	uint64_t nr;
+	for (const char *p = name; *p; p++)
+		*h = (*h ^ (unsigned char)*p) * 1099511628211ULL;
+	*h = (*h ^ '=') * 1099511628211ULL;
+	for (const char *p = value; *p; p++)
+		*h = (*h ^ (unsigned char)*p) * 1099511628211ULL;
+	*h = (*h ^ '\n') * 1099511628211ULL;
+}
+
+/* Reads REL under the kdamond into BUF, "" if it cannot be read. */
+static const char *tree_get(const Damon *d, char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static const char *tree_get(const Damon *d, char *buf, size_t size, const char *fmt, ...)
+{
+	char rel[384];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(rel, sizeof(rel), fmt, ap);
+	va_end(ap);
+	if (sysfs_read_str(d->fs, buf, size, "%s/%s", d->dir, rel) < 0)
+		buf[0] = '\0';
+	return buf;
+}
+
+static uint64_t tree_nr(const Damon *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static uint64_t tree_nr(const Damon *d, const char *fmt, ...)
+{
+	char rel[384];
+	uint64_t v = 0;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(rel, sizeof(rel), fmt, ap);
+	va_end(ap);
+	if (sysfs_read_u64(d->fs, &v, "%s/%s", d->dir, rel) < 0)
+		return 0;
+	return MIN(v, (uint64_t)DAMON_MAX_SCHEMES * DAMON_MAX_FILTERS);
+}
+
+/* What dtierd's plan fixes and its ticks never change: operations, the
+ * regions, every scheme's action, target node and address filters. */
+int damon_digest(Damon *d, uint64_t *ret)
+{
+	uint64_t h = 14695981039346656037ULL;
+	char v[64], name[64];
+
+	if (tree_nr(d, "contexts/nr_contexts") != 1) {
+		*ret = DAMON_DIGEST_EMPTY;
+		return 0;
+	}
+	digest_add(&h, "operations", tree_get(d, v, sizeof(v), "contexts/0/operations"));
+	uint64_t nreg = tree_nr(d, "contexts/0/targets/0/regions/nr_regions");
+	snprintf(name, sizeof(name), "%" PRIu64, nreg);
+	digest_add(&h, "nr_regions", name);
+	for (uint64_t i = 0; i < nreg; i++) {
+		digest_add(&h, "start", tree_get(d, v, sizeof(v), "contexts/0/targets/0/regions/%" PRIu64 "/start", i));
+		digest_add(&h, "end", tree_get(d, v, sizeof(v), "contexts/0/targets/0/regions/%" PRIu64 "/end", i));
+	}
+	uint64_t ns = tree_nr(d, "contexts/0/schemes/nr_schemes");
+	snprintf(name, sizeof(name), "%" PRIu64, ns);
+	digest_add(&h, "nr_schemes", name);
+	for (uint64_t i = 0; i < ns; i++) {
+		char S[64];
+		snprintf(S, sizeof(S), "contexts/0/schemes/%" PRIu64, i);
+		digest_add(&h, "action", tree_get(d, v, sizeof(v), "%s/action", S));
+		digest_add(&h, "target_nid", tree_get(d, v, sizeof(v), "%s/target_nid", S));
+		const char *fdir = sysfs_exists(d->fs, "%s/%s/filters", d->dir, S) ? "filters" : "core_filters";
+		uint64_t nf = tree_nr(d, "%s/%s/nr_filters", S, fdir);
+		for (uint64_t j = 0; j < nf; j++) {
+			digest_add(&h, "addr_start", tree_get(d, v, sizeof(v), "%s/%s/%" PRIu64 "/addr_start", S, fdir, j));
+			digest_add(&h, "addr_end", tree_get(d, v, sizeof(v), "%s/%s/%" PRIu64 "/addr_end", S, fdir, j));
+		}
+	}
+	/* 0 and 1 are reserved. */
+	*ret = h > DAMON_DIGEST_EMPTY ? h : h + 2;
+	return 0;
+}
+
+int damon_adopt(Damon *d, Sysfs *fs, unsigned kd, int64_t kdamond_pid, bool created_kdamonds, uint64_t digest)
+{
+	char buf[32];
+	uint64_t nr, have;
 	int64_t pid = -1;
 	int r;
 
-	*d = (Damon){ .fs = fs, .kd = kd };
+	*d = (Damon){ .fs = fs, .kd = kd, .pid = -1 };
 	snprintf(d->dir, sizeof(d->dir), KDAMONDS "/%u", kd);
 	r = sysfs_read_u64(fs, &nr, KDAMONDS "/nr_kdamonds");
 	if (r < 0)
 		return r;
 	if (kd >= nr)
 		return -ENOENT;
-	r = damon_is_running(d);
+	r = read_pid(fs, d->dir, &pid);
 	if (r < 0)
 		return r;
-	if (r > 0) {
-		r = damon_read_pid(d, &pid);
-		if (r < 0)
-			return r;
-		if (pid != kdamond_pid)
+	/* Running as another thread than recorded: recreated by someone. */
+	if (pid >= 0 && kdamond_pid >= 0 && pid != kdamond_pid)
+		return -EPERM;
+	r = damon_digest(d, &have);
+	if (r < 0)
+		return r;
+	if (digest == DAMON_DIGEST_NONE) {
+		/* Crashed before its plan was staged: at most an empty or
+		 * half-probed paddr context, and never running. */
+		if (pid >= 0)
 			return -EPERM;
+		if (have != DAMON_DIGEST_EMPTY &&
+		    (strcmp(tree_get(d, buf, sizeof(buf), "contexts/0/operations"), "paddr") != 0 ||
+		     tree_nr(d, "contexts/0/targets/0/regions/nr_regions") != 0))
+			return -EPERM;
+	} else if (have != digest) {
+		return -EPERM;
 	}
 	d->staged = true;
 	d->started = pid >= 0;
+	d->pid = pid;
 	d->created_kdamonds = created_kdamonds;
 	return 0;
 }

@@ -8,10 +8,11 @@
  * ordered node pair with address filters that reject every range outside
  * the source node (the form that works on 6.12 without `allow`, and on 7.x).
  *
- * Kernel facts this relies on (shared/docs/damon-sysfs.md): nr_* writes
+ * Kernel facts this relies on (docs/kernel-interface.md): nr_* writes
  * recreate all children; nr_kdamonds cannot change while any kdamond runs;
  * state, pid and nr_* use a trylock (EBUSY = retry); new schemes default to
- * an all-zero access pattern; paddr has no default region. */
+ * an all-zero access pattern; paddr has no default region; `pid` reads -1
+ * while a kdamond is stopped. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -31,11 +32,9 @@ typedef struct DamonFeatures {
 	bool goals;            /* quotas/goals (6.8) */
 	bool goal_metric;      /* goals/N/target_metric (6.9); without it user_input is implicit */
 	bool tried_regions;    /* 6.2 */
-	bool tried_bytes;      /* tried_regions/total_bytes (6.6) */
 	bool temporal;         /* quotas/goal_tuner accepts temporal (7.1) */
 	bool core_filters;     /* schemes/N/core_filters (6.15) */
 	bool filter_allow;     /* filters/N/allow (6.14) */
-	bool effective_bytes;  /* quotas/effective_bytes (6.9) */
 } DamonFeatures;
 
 typedef struct DamonRange {
@@ -72,6 +71,7 @@ typedef struct Damon {
 	bool created_kdamonds;   /* we raised nr_kdamonds from 0 */
 	bool staged;             /* we wrote nr_contexts under our kdamond */
 	bool started;
+	int64_t pid;             /* the kernel thread we started (or adopted), -1 */
 	DamonFeatures feat;
 	char dir[128];           /* DAMON_ADMIN/kdamonds/<kd> */
 } Damon;
@@ -93,14 +93,15 @@ int damon_module_set_enabled(Sysfs *fs, unsigned mod, bool on);
 /* Returns 0 if the DAMON sysfs interface exists, -ENOENT if not. */
 int damon_available(const Sysfs *fs);
 
-/* Checks that no kdamond exists that someone else runs or configured.
- * Returns 0 if free (no kdamond, or only empty stopped ones), -EEXIST with a
- * description of what was found in DESC, or another -errno. */
+/* Checks that no kdamond exists at all: any, even an empty stopped one, is
+ * someone else's (dtierd's own leftovers are removed by recovery first).
+ * Returns 0 if free, -EEXIST with a description of what was found in DESC,
+ * or another -errno. */
 int damon_check_foreign(const Sysfs *fs, char *desc, size_t size);
 
-/* Creates our kdamond (nr_kdamonds 0 -> 1, or reuses an empty stopped
- * kdamond 0), stages one context and probes the kernel's features on it.
- * Returns 0, -EEXIST if the tree is not free, or -errno. */
+/* Creates our kdamond (nr_kdamonds 0 -> 1), stages one paddr context and
+ * probes the kernel's features on it. Returns 0, -EEXIST if any kdamond
+ * exists, or -errno. */
 int damon_create(Damon *d, Sysfs *fs);
 
 /* Checks the features dtierd needs. Returns 0, or -EOPNOTSUPP with what is
@@ -110,11 +111,18 @@ int damon_require_features(const DamonFeatures *f, char *what, size_t size);
 /* Writes PLAN into our staged context (not running). Returns 0 or -errno;
  * on error *ret_path (if non-NULL) names the file that failed. */
 int damon_stage(Damon *d, const DamonPlan *plan, char *ret_path, size_t path_size);
+/* `on`, then records the kdamond's pid. Returns 0 or -errno. */
 int damon_start(Damon *d);
+/* Whether what runs at our index is still the kdamond we started: 0 if so,
+ * -ESRCH if nothing runs there, -EPERM if another kernel thread does (someone
+ * stopped ours and started theirs: write nothing more), or -errno. */
+int damon_check_owned(Damon *d);
 /* Rewrites the value files of scheme I that a commit may change: access
  * pattern (armed or not), quota bytes and charge window. Then
  * damon_commit(). */
 int damon_stage_scheme_values(Damon *d, size_t i, const DamonScheme *s);
+/* `commit`, then damon_check_owned() (a rejected commit stops the kdamond
+ * on kernels before 6.18 without returning an error). */
 int damon_commit(Damon *d);
 int damon_set_goal(Damon *d, size_t scheme, uint64_t target, uint64_t current);
 int damon_commit_goals(Damon *d);
@@ -125,18 +133,27 @@ int damon_read_tried_regions(Damon *d, size_t scheme, RegionList *ret);
 /* Refreshes stats; reads sz_applied of scheme I. */
 int damon_update_stats(Damon *d);
 int damon_read_sz_applied(Damon *d, size_t i, uint64_t *ret);
-/* 1 if our kdamond runs, 0 if not, -errno. */
-int damon_is_running(Damon *d);
-int damon_read_pid(Damon *d, int64_t *ret);
+
+/* A digest of the kdamond's shape: operations, regions, each scheme's
+ * action, target node and address filters (what a plan fixes and ticks
+ * never change). DAMON_DIGEST_EMPTY: no context. Recorded in the run state
+ * after staging, so that recovery adopts only a tree dtierd staged. */
+#define DAMON_DIGEST_NONE 0   /* recorded before a plan was staged */
+#define DAMON_DIGEST_EMPTY 1
+int damon_digest(Damon *d, uint64_t *ret);
 
 /* Turns our kdamond off (if running) and removes what we created: our
  * context and, if we created it, the kdamond directory (nr_kdamonds back to
- * 0). Safe on a half-built Damon. Returns 0 or the first -errno. */
+ * 0). First checks that what runs at our index is ours: -EPERM, and nothing
+ * written, if not. Safe on a half-built Damon. Returns 0 or the first
+ * -errno. */
 int damon_teardown(Damon *d);
 
-/* Re-attaches to kdamond KD that an earlier dtierd instance created (per its
- * run-state file) so that it can be torn down: only if the kdamond exists
- * and is either stopped or still runs as pid KDAMOND_PID (a different pid
- * means the directory was recreated by someone else since). Returns 0,
- * -ENOENT if there is no such kdamond, -EPERM if it is not ours, or -errno. */
-int damon_adopt(Damon *d, Sysfs *fs, unsigned kd, int64_t kdamond_pid, bool created_kdamonds);
+/* Re-attaches to kdamond KD that an earlier dtierd instance recorded in its
+ * run state, so that it can be torn down: only if it is provably that
+ * instance's. Its digest must equal DIGEST (or, for DAMON_DIGEST_NONE, the
+ * kdamond must be stopped with no context or a half-probed paddr one), and
+ * if it runs, it must run as KDAMOND_PID (when recorded, >= 0). Writes
+ * nothing. Returns 0, -ENOENT if there is no such kdamond, -EPERM if it is
+ * not provably ours, or -errno. */
+int damon_adopt(Damon *d, Sysfs *fs, unsigned kd, int64_t kdamond_pid, bool created_kdamonds, uint64_t digest);

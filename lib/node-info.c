@@ -79,13 +79,11 @@ int node_topology_libnuma(int node, NodeTopology *ret)
 		return -ENOSYS;
 	if (node < 0 || node > numa_max_node())
 		return -ENOENT;
-	t.exists = numa_bitmask_isbitset(numa_all_nodes_ptr, (unsigned)node) ||
-		   numa_bitmask_isbitset(numa_nodes_ptr, (unsigned)node);
-	if (!t.exists)
+	if (!numa_bitmask_isbitset(numa_all_nodes_ptr, (unsigned)node) &&
+	    !numa_bitmask_isbitset(numa_nodes_ptr, (unsigned)node))
 		return -ENOENT;
 	long long size = numa_node_size64(node, NULL);
 	t.size_bytes = size > 0 ? (uint64_t)size : 0;
-	t.has_memory = t.size_bytes > 0;
 	struct bitmask *cpus = numa_allocate_cpumask();
 	if (cpus) {
 		if (numa_node_to_cpus(node, cpus) == 0)
@@ -94,11 +92,4 @@ int node_topology_libnuma(int node, NodeTopology *ret)
 	}
 	*ret = t;
 	return 0;
-}
-
-int node_distance_libnuma(int a, int b)
-{
-	if (numa_available() < 0)
-		return 0;
-	return numa_distance(a, b);
 }

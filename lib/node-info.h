@@ -22,8 +22,6 @@ int node_meminfo_parse(const char *text, int node, NodeMeminfo *ret);
 int node_meminfo_read(const Sysfs *fs, int node, NodeMeminfo *ret);
 
 typedef struct NodeTopology {
-	bool exists;
-	bool has_memory;
 	bool has_cpus;
 	uint64_t size_bytes;
 } NodeTopology;
@@ -31,5 +29,3 @@ typedef struct NodeTopology {
 /* Topology of NODE through libnuma. Returns 0, -ENOSYS if libnuma reports
  * no NUMA support, or -ENOENT if the node does not exist. */
 int node_topology_libnuma(int node, NodeTopology *ret);
-/* Distance between two nodes (libnuma), 0 if unknown. */
-int node_distance_libnuma(int a, int b);

@@ -16,13 +16,11 @@
 
 static inline void freep(void *p) { free(*(void **)p); }
 static inline void closep(int *fd) { if (*fd >= 0) close(*fd); }
-static inline void fclosep(FILE **f) { if (*f) fclose(*f); }
 static inline void closedirp(DIR **d) { if (*d) closedir(*d); }
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 #define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)
-#define _cleanup_fclose_ _cleanup_(fclosep)
 #define _cleanup_closedir_ _cleanup_(closedirp)
 
 /* Defines typep(Type **p) that calls func(*p) when non-NULL. */
@@ -40,13 +38,6 @@ static inline void closedirp(DIR **d) { if (*d) closedir(*d); }
 		(p) = NULL;                   \
 		_p_;                          \
 	})
-#define TAKE_FD(fd)                   \
-	({                            \
-		int _fd_ = (fd);      \
-		(fd) = -1;            \
-		_fd_;                 \
-	})
-
 /* Parses a decimal/0x unsigned 64-bit number, rejecting trailing garbage
  * other than whitespace. Returns 0 or -EINVAL/-ERANGE. */
 int parse_u64(const char *s, unsigned base, unsigned long long *ret);

@@ -175,6 +175,11 @@ void simk_scheme_stage(SimKernel *k, size_t i, bool armed, uint64_t bytes, uint6
 	s->st_current = goal_current;
 }
 
+void simk_scheme_stage_window(SimKernel *k, size_t i, uint32_t reset_windows)
+{
+	k->schemes[i].st_reset_windows = reset_windows ? reset_windows : 1;
+}
+
 uint64_t simk_free_bytes(const SimKernel *k, size_t i)
 {
 	uint64_t used = k->pages_on[i] * SIM_PAGE + k->other[i];
@@ -226,6 +231,10 @@ static void set_effective_quota(SimKernel *k, SimScheme *s)
 	uint64_t score = current * 10000 / target;
 	uint64_t esz;
 
+	if (s->tuner == SIM_TUNER_NONE) {
+		s->esz = s->bytes;
+		return;
+	}
 	if (s->tuner == SIM_TUNER_TEMPORAL) {
 		if (score >= 10000)
 			s->esz_bp = 0;
@@ -323,6 +332,11 @@ void simk_window(SimKernel *k)
 		s->bytes = s->st_bytes;
 		s->goal_target = s->st_target;
 		s->goal_current = s->st_current;
+		if (s->st_reset_windows && s->st_reset_windows != s->reset_windows) {
+			s->reset_windows = s->st_reset_windows;
+			s->win_in_reset %= s->reset_windows;
+		}
+		s->st_reset_windows = 0;
 		s->staged = false;
 	}
 	for (size_t i = 0; i < k->n_schemes; i++)

@@ -5,10 +5,10 @@
  * aggregation window (100 ms): the pages of a workload on NUMA nodes, what
  * DAMON in physical-address mode sees of them, and migrate_hot schemes with a
  * size quota and a goal, tuned by `temporal` or `consist`
- * (shared/docs/damon-sysfs.md §5.3).
+ * (docs/kernel-interface.md, "Quota goals and tuners").
  *
- * What makes the kernel-native PUSH/PULL recipe ping-pong (anchors.md,
- * "Measured here") is modelled page by page: a page that migrates stops
+ * What makes the kernel-native PUSH/PULL recipe ping-pong (measured on 7.3,
+ * docs/kernel-interface.md) is modelled page by page: a page that migrates stops
  * counting on its source node at once (its old frame is free), but shows up
  * as hot on its destination only after a random delay, the time DAMON needs
  * to sample the new frame and let the region age into the hot pattern. Until
@@ -34,6 +34,7 @@
 typedef enum SimTuner {
 	SIM_TUNER_TEMPORAL, /* 7.1+: full `bytes` while the goal is unmet, 0 once met */
 	SIM_TUNER_CONSIST,  /* feed loop: x2 per window at score 0, back to 1 byte at score >= 2x */
+	SIM_TUNER_NONE,     /* no goal: the effective quota is `bytes` */
 } SimTuner;
 
 typedef enum SimGoalMetric {
@@ -89,6 +90,7 @@ typedef struct SimScheme {
 	uint64_t staged_at;
 	bool st_armed;
 	uint64_t st_bytes, st_target, st_current;
+	uint32_t st_reset_windows;              /* 0: unchanged */
 
 	/* Tuner and charge state. */
 	bool fresh;
@@ -150,6 +152,8 @@ size_t simk_add_scheme(SimKernel *k, size_t src, size_t dst, SimTuner tuner, Sim
  * over latency_windows later. */
 void simk_scheme_stage(SimKernel *k, size_t i, bool armed, uint64_t bytes, uint64_t goal_target,
 		       uint64_t goal_current);
+/* The same for the charge window (reset_interval_ms), in aggregation windows. */
+void simk_scheme_stage_window(SimKernel *k, size_t i, uint32_t reset_windows);
 
 /* Runs one aggregation window. */
 void simk_window(SimKernel *k);

@@ -121,7 +121,7 @@ static void remove_children(FakeDamon *f, const char *dir)
 	}
 }
 
-/* --- default children, per damon-sysfs.md §2 ---------------------------- */
+/* --- default children, as the kernel creates them ------------------------ */
 
 static void mk_kdamond(FakeDamon *f, const char *d)
 {
@@ -409,7 +409,7 @@ static void update_tried(FakeDamon *f, const char *kd)
 		pathf(dir, sizeof(dir), "%s/contexts/0/schemes/%d/tried_regions", kd, s);
 		remove_children(f, dir);
 		uint64_t total = 0;
-		/* Named like 6.14-7.1 do: 1, 3, 5, ... (damon-sysfs.md §6.4). */
+		/* Named like 6.14-7.1 do: 1, 3, 5, ... (docs/kernel-interface.md). */
 		for (size_t i = 0; s == 0 && i < f->n_tried; i++) {
 			char r[PATH_MAX + 32], v[32];
 			pathf(r, sizeof(r), "%s/%zu", dir, 2 * i + 1);
@@ -446,7 +446,7 @@ static int do_state(FakeDamon *f, const char *path, const char *v)
 	if (word_in(v, on)) {
 		if (running)
 			return -EBUSY;
-		/* DAMON_STAT starts its context exclusively (§2.1). */
+		/* DAMON_STAT starts its context exclusively. */
 		const char *st = get(f, STAT_ENABLED);
 		if (st && st[0] == 'Y')
 			return -EBUSY;
@@ -564,7 +564,7 @@ static int hook(void *userdata, const char *path, const char *value)
 		if (r == 0 && strcmp(base, "nr_contexts") == 0 && n > 1)
 			r = -EINVAL;
 		if (r == 0 && strcmp(base, "nr_kdamonds") == 0) {
-			/* EBUSY if any kdamond under it runs (§4). */
+			/* EBUSY if any kdamond under it runs. */
 			int nk = nr_of(f, ADMIN "/kdamonds", "nr_kdamonds");
 			for (int k = 0; k < nk; k++) {
 				char p[PATH_MAX];

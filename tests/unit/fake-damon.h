@@ -5,7 +5,7 @@
  * writer (lib/damon-sysfs.c) without a kernel.
  *
  * lib/sysfs.c calls Sysfs.write_hook before every write; the fake's hook does
- * what the kernel's store handlers do (shared/docs/damon-sysfs.md §1, §2, §4):
+ * what the kernel's store handlers do (docs/kernel-interface.md, "Files and their rules"):
  *   - nr_* files remove all numbered children, then create 0..N-1 with their
  *     default files (even when N is unchanged);
  *   - nr_kdamonds is EBUSY while any kdamond runs; nr_contexts only 0 or 1;
@@ -23,8 +23,9 @@
  * Limitation: the hook runs before the write, and the write then stores the
  * keyword itself in `state`. on/off leave the right value; after any other
  * command the fake restores "on" at its next hook call or at
- * fake_damon_settle(). A read of `state` straight after e.g. `commit` (as
- * damon_commit() does) therefore sees the keyword, not "on". */
+ * fake_damon_settle(). `pid` is always right, which is what damon-sysfs.c
+ * reads to tell whether (and whose) a kdamond runs.
+ */
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* damon-sysfs.c against an emulated DAMON sysfs tree (fake-damon.c) in the
- * shapes of the kernels dtierd was run on (damon-sysfs.md §0b): 6.12 and
+ * shapes of the kernels dtierd was run on (docs/kernel-interface.md): 6.12 and
  * 7.3, plus a 6.10-like tree without migrate_hot and a 7.x tree without the
  * legacy filters/ directory. */
 #include <errno.h>
@@ -105,9 +105,10 @@ static void test_check_foreign(void **state)
 
 	/* No kdamond at all. */
 	assert_int_equal(damon_check_foreign(&f->fs, desc, sizeof(desc)), 0);
-	/* Empty stopped kdamonds (a previous user's leftovers): free. */
+	/* Empty stopped kdamonds: someone made them, not free. */
 	fake_damon_set_nr(f, "kdamonds/nr_kdamonds", 2);
-	assert_int_equal(damon_check_foreign(&f->fs, desc, sizeof(desc)), 0);
+	assert_int_equal(damon_check_foreign(&f->fs, desc, sizeof(desc)), -EEXIST);
+	assert_non_null(strstr(desc, "2 empty stopped kdamond(s)"));
 
 	/* Someone runs kdamond 1. */
 	fake_damon_set_nr(f, "kdamonds/1/contexts/nr_contexts", 1);
@@ -142,6 +143,7 @@ static void test_check_foreign(void **state)
 	/* A running kdamond whose context was removed under it. */
 	fake_damon_set_nr(f, "kdamonds/0/contexts/nr_contexts", 0);
 	fake_damon_put(f, "kdamonds/0/state", "on");
+	fake_damon_put(f, "kdamonds/0/pid", "778");
 	assert_int_equal(damon_check_foreign(&f->fs, desc, sizeof(desc)), -EEXIST);
 	assert_non_null(strstr(desc, "kdamond 0 is running"));
 
@@ -198,8 +200,6 @@ static void test_create_6_12(void **state)
 	assert_true(ft->goals);
 	assert_true(ft->goal_metric);
 	assert_true(ft->tried_regions);
-	assert_true(ft->tried_bytes);
-	assert_true(ft->effective_bytes);
 	assert_false(ft->temporal);
 	assert_false(ft->core_filters);
 	assert_false(ft->filter_allow);
@@ -214,8 +214,7 @@ static void test_create_7_3(void **state)
 	create_ok(e);
 	check_probe_left_clean(e);
 	const DamonFeatures *ft = &e->d.feat;
-	assert_true(ft->paddr && ft->migrate && ft->goals && ft->goal_metric && ft->tried_regions &&
-		    ft->tried_bytes && ft->effective_bytes);
+	assert_true(ft->paddr && ft->migrate && ft->goals && ft->goal_metric && ft->tried_regions);
 	assert_true(ft->temporal);
 	assert_true(ft->core_filters);
 	assert_true(ft->filter_allow);
@@ -246,7 +245,7 @@ static void test_create_6_10(void **state)
 static void test_require_features(void **state)
 {
 	DamonFeatures all = { .paddr = true, .migrate = true, .goals = true, .goal_metric = true,
-			      .tried_regions = true, .tried_bytes = true };
+			      .tried_regions = true };
 	DamonFeatures f;
 	char what[128];
 
@@ -269,27 +268,22 @@ static void test_require_features(void **state)
 	assert_non_null(strstr(what, "6.11"));
 	/* Optional ones are not required. */
 	f = all;
-	f.temporal = f.core_filters = f.filter_allow = f.effective_bytes = f.tried_bytes = false;
+	f.temporal = f.core_filters = f.filter_allow = false;
 	assert_int_equal(damon_require_features(&f, what, sizeof(what)), 0);
 }
 
-static void test_create_reuses_empty_kdamond(void **state)
+static void test_create_refuses_empty_kdamond(void **state)
 {
 	Env *e = *state;
 	FakeDamon *f = &e->f;
 
-	/* An empty stopped kdamond 0 exists: reused, nr_kdamonds untouched
-	 * (writing it would recreate every kdamond directory). */
+	/* An empty stopped kdamond 0 exists: someone else's, never reused
+	 * (its owner's next write would land in dtierd's kdamond). */
 	fake_damon_set_nr(f, "kdamonds/nr_kdamonds", 1);
-	create_ok(e);
-	assert_false(e->d.created_kdamonds);
-	assert_int_equal(fake_damon_log_count(f, 0, "nr_kdamonds"), 0);
-	assert_true(e->d.staged);
-	/* Teardown gives back the empty kdamond, not fewer kdamonds. */
+	assert_int_equal(damon_create(&e->d, &f->fs), -EEXIST);
+	assert_int_equal(f->n_log, 0);
 	assert_int_equal(damon_teardown(&e->d), 0);
-	assert_int_equal(fake_damon_log_count(f, 0, "nr_kdamonds"), 0);
-	expect_file(f, "1", "kdamonds/nr_kdamonds");
-	expect_file(f, "0", K0 "/contexts/nr_contexts");
+	assert_int_equal(f->n_log, 0);
 }
 
 /* --- staging -------------------------------------------------------------- */
@@ -502,11 +496,10 @@ static void test_start_state_ebusy(void **state)
 	Env *e = *state;
 	FakeDamon *f = &e->f;
 	DamonPlan plan = small_plan();
-	int64_t pid = 0;
 
 	create_ok(e);
 	assert_int_equal(damon_stage(&e->d, &plan, NULL, 0), 0);
-	assert_int_equal(damon_is_running(&e->d), 0);
+	assert_int_equal(damon_check_owned(&e->d), -ESRCH);
 
 	/* DAMON_STAT running: `on` is EBUSY (exclusive context) until the
 	 * retries run out. */
@@ -522,9 +515,8 @@ static void test_start_state_ebusy(void **state)
 	assert_int_equal(f->busy_hits, 2);
 	assert_true(e->d.started);
 	expect_file(f, "on", K0 "/state");
-	assert_int_equal(damon_is_running(&e->d), 1);
-	assert_int_equal(damon_read_pid(&e->d, &pid), 0);
-	assert_true(pid == 4242);
+	assert_int_equal(damon_check_owned(&e->d), 0);
+	assert_true(e->d.pid == 4242);
 	/* nr_kdamonds is EBUSY now (a kdamond runs). */
 	assert_int_equal(sysfs_write_str(&f->fs, "2", "sys/kernel/mm/damon/admin/kdamonds/nr_kdamonds"), -EBUSY);
 
@@ -618,7 +610,7 @@ static void test_running_commands(void **state)
 	(void)damon_commit(&e->d);
 	assert_int_equal(f->n_commits, 1);
 	fake_damon_settle(f);
-	assert_int_equal(damon_is_running(&e->d), 1);
+	assert_int_equal(damon_check_owned(&e->d), 0);
 }
 
 /* --- teardown and adopt --------------------------------------------------- */
@@ -697,11 +689,12 @@ static void test_teardown_others(void **state)
 	FakeDamon *f = &e->f;
 	DamonPlan plan = small_plan();
 
-	/* Our kdamond stopped by itself (state reads off): no `off`. */
+	/* Our kdamond stopped by itself (pid reads -1): no `off`. */
 	create_ok(e);
 	assert_int_equal(damon_stage(&e->d, &plan, NULL, 0), 0);
 	assert_int_equal(damon_start(&e->d), 0);
 	fake_damon_put(f, K0 "/state", "off");
+	fake_damon_put(f, K0 "/pid", "-1");
 	size_t from = f->n_log;
 	assert_int_equal(damon_teardown(&e->d), 0);
 	assert_int_equal(fake_damon_log_count(f, from, "/state"), 0);
@@ -743,30 +736,46 @@ static void test_adopt(void **state)
 	Env *e = *state;
 	FakeDamon *f = &e->f;
 	DamonPlan plan = small_plan();
+	uint64_t digest;
 	Damon b;
 
-	/* A previous instance created kdamond 0 and runs it as pid 4242. */
+	/* A previous instance created kdamond 0, staged PLAN, runs it as
+	 * pid 4242 and recorded the tree's digest. */
 	create_ok(e);
 	assert_int_equal(damon_stage(&e->d, &plan, NULL, 0), 0);
+	assert_int_equal(damon_digest(&e->d, &digest), 0);
+	assert_true(digest > DAMON_DIGEST_EMPTY);
 	assert_int_equal(damon_start(&e->d), 0);
 
-	assert_int_equal(damon_adopt(&b, &f->fs, 0, 4241, true), -EPERM);
-	assert_int_equal(damon_adopt(&b, &f->fs, 1, 4242, true), -ENOENT);
+	assert_int_equal(damon_adopt(&b, &f->fs, 0, 4241, true, digest), -EPERM);
+	assert_int_equal(damon_adopt(&b, &f->fs, 1, 4242, true, digest), -ENOENT);
+	/* Another tree at the same index: not ours. */
+	assert_int_equal(damon_adopt(&b, &f->fs, 0, 4242, true, digest + 1), -EPERM);
+	assert_int_equal(damon_adopt(&b, &f->fs, 0, 4242, true, DAMON_DIGEST_NONE), -EPERM);
 	size_t from = f->n_log;
-	assert_int_equal(damon_adopt(&b, &f->fs, 0, 4242, true), 0);
+	assert_int_equal(damon_adopt(&b, &f->fs, 0, 4242, true, digest), 0);
+	/* Not recorded yet (crash between on and the record): any pid. */
+	assert_int_equal(damon_adopt(&b, &f->fs, 0, -1, true, digest), 0);
 	assert_int_equal(f->n_log, from); /* adopting writes nothing */
-	assert_true(b.started && b.staged && b.created_kdamonds);
+	assert_true(b.started && b.staged && b.created_kdamonds && b.pid == 4242);
 	assert_int_equal(damon_teardown(&b), 0);
 	expect_file(f, "0", "kdamonds/nr_kdamonds");
 
-	/* Stopped: adoptable whatever the pid was. */
+	/* Crashed before its plan was staged: a half-probed paddr context,
+	 * stopped. Adopted and removed. */
 	create_ok(e);
-	assert_int_equal(damon_adopt(&b, &f->fs, 0, 1, false), 0);
+	assert_int_equal(damon_adopt(&b, &f->fs, 0, -1, true, DAMON_DIGEST_NONE), 0);
 	assert_false(b.started);
 	assert_int_equal(damon_teardown(&b), 0);
-	/* Not created by it: the kdamond stays, emptied. */
-	expect_file(f, "1", "kdamonds/nr_kdamonds");
-	expect_file(f, "0", K0 "/contexts/nr_contexts");
+	expect_file(f, "0", "kdamonds/nr_kdamonds");
+
+	/* Someone's staged vaddr context where the record points: left alone. */
+	fake_damon_set_nr(f, "kdamonds/nr_kdamonds", 1);
+	fake_damon_set_nr(f, K0 "/contexts/nr_contexts", 1);
+	from = f->n_log;
+	assert_int_equal(damon_adopt(&b, &f->fs, 0, -1, true, DAMON_DIGEST_NONE), -EPERM);
+	assert_int_equal(damon_adopt(&b, &f->fs, 0, -1, true, digest), -EPERM);
+	assert_int_equal(f->n_log, from);
 }
 
 int main(void)
@@ -780,7 +789,7 @@ int main(void)
 		T(test_create_7_3, 7_3),
 		T(test_create_6_10, 6_10),
 		cmocka_unit_test(test_require_features),
-		T(test_create_reuses_empty_kdamond, 6_12),
+		T(test_create_refuses_empty_kdamond, 6_12),
 		T(test_stage, 6_12),
 		T(test_stage, 7_3),
 		T(test_stage, 7_x),

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* kpageflags.c: which pages DAMON could migrate (damon-sysfs.md §7.3,
- * §10.1), counted exactly or by sampling from a proc/kpageflags file. */
+/* kpageflags.c: which pages DAMON could migrate (docs/kernel-interface.md,
+ * "Measurement"), counted exactly or by sampling from a proc/kpageflags file. */
 #include <errno.h>
 #include <math.h>
 #include <setjmp.h>

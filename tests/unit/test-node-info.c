@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -168,6 +170,51 @@ static void test_runstate_parse(void **state)
 	tu_rmtree(root);
 }
 
+/* What is read back is range-checked; the file and its directory must be
+ * plain, and root's or ours. */
+static void test_runstate_safety(void **state)
+{
+	char *root = tu_mkdtemp();
+	char dir[PATH_MAX], p[PATH_MAX + 16];
+	RunState s = { .pid = 42, .kdamond = 0, .kdamond_pid = 4242, .digest = 0xfedcba9876543210ULL };
+	RunState r;
+
+	assert_int_equal(runstate_parse("[dtierd]\npid = 4294967297\n", &r), -EINVAL);
+	assert_int_equal(runstate_parse("[dtierd]\npid = -5\n", &r), -EINVAL);
+	assert_int_equal(runstate_parse("[dtierd]\nkdamond = 100000\n", &r), -EINVAL);
+	assert_int_equal(runstate_parse("[dtierd]\ncreated_kdamonds = 2\n", &r), -EINVAL);
+	assert_int_equal(runstate_parse("[dtierd]\nkdamond_pid = -2\n", &r), -EINVAL);
+
+	snprintf(dir, sizeof(dir), "%s/run", root);
+	assert_int_equal(runstate_write(dir, &s), 0);
+	assert_int_equal(runstate_read(dir, &r), 0);
+	assert_true(r.digest == 0xfedcba9876543210ULL);
+
+	/* A symlink as the file: not followed, on reading or writing. */
+	snprintf(p, sizeof(p), "%s/state", dir);
+	assert_int_equal(unlink(p), 0);
+	tu_symlink(root, "run/state", "../elsewhere");
+	assert_int_equal(runstate_read(dir, &r), -EPERM);
+	/* A planted temp file symlink is replaced, never written through. */
+	tu_symlink(root, "run/.state.tmp", "../victim");
+	assert_int_equal(runstate_write(dir, &s), 0);
+	assert_false(tu_exists(root, "victim"));
+	assert_int_equal(runstate_read(dir, &r), 0);
+
+	/* A world-writable run dir: anyone could have planted the record. */
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_int_equal(runstate_read(dir, &r), -EPERM);
+	assert_int_equal(runstate_write(dir, &s), -EPERM);
+	assert_int_equal(chmod(dir, 0755), 0);
+
+	/* A symlink as the directory. */
+	tu_symlink(root, "run-link", "run");
+	snprintf(dir, sizeof(dir), "%s/run-link", root);
+	assert_int_equal(runstate_read(dir, &r), -EPERM);
+	assert_int_equal(runstate_write(dir, &s), -ENOTDIR);
+	tu_rmtree(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -175,6 +222,7 @@ int main(void)
 		cmocka_unit_test(test_meminfo_read),
 		cmocka_unit_test(test_runstate_roundtrip),
 		cmocka_unit_test(test_runstate_parse),
+		cmocka_unit_test(test_runstate_safety),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

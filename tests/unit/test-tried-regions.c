@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* tried-regions.c: region directories are read in numeric order whatever
- * their names (damon-sysfs.md §6.4), and broken ones are errors. */
+ * their names (docs/kernel-interface.md), and broken ones are errors. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

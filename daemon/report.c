@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <inttypes.h>
+#include <stdio.h>
+#include <systemd/sd-daemon.h>
+
+#include "log.h"
+#include "node-info.h"
+#include "report.h"
+
+#define MIB ((uint64_t)1024 * 1024)
+
+static int node_of(const Manager *m, size_t i)
+{
+	return m->cfg->tiers[i].node;
+}
+
+void report_config_errors(const ConfigErrors *errs)
+{
+	for (size_t i = 0; i < errs->n; i++)
+		log_fields(LOG_ERR, MSGID_CONFIG_REJECTED, FIELDS({ "CONFIG_ERROR", 0, errs->msg[i] }), "%s",
+			   errs->msg[i]);
+}
+
+void report_node_topology(int node)
+{
+	NodeTopology t;
+
+	if (node_topology_libnuma(node, &t) < 0)
+		return;
+	log_fields(LOG_INFO, NULL, FIELDS({ "DTIERD_NODE", node }), "node %d: %" PRIu64 " MiB, %s", node,
+		   t.size_bytes / MIB, t.has_cpus ? "with CPUs" : "CPU-less (expander-like)");
+}
+
+void report_started(const Manager *m)
+{
+	log_fields(LOG_NOTICE, MSGID_STARTED, FIELDS({ "DTIERD_KDAMOND_PID", m->damon.pid }),
+		   "started kdamond %u (pid %" PRId64 "): %zu tier nodes, %zu regions, %zu schemes, interval %u ms",
+		   m->damon.kd, m->damon.pid, m->cfg->n_tiers, m->setup.plan.n_regions, m->setup.plan.n_schemes,
+		   m->cfg->interval_ms);
+}
+
+void report_events(const Manager *m, const CtlDecision *d)
+{
+	size_t n = m->cfg->n_tiers;
+
+	if (d->events & CTL_EV_CLAMPED)
+		for (size_t i = 0; i < n; i++) {
+			unsigned conf = m->cfg->tiers[i].hot_share_bp;
+			if (!d->clamped[i] && d->target_bp[i] == conf)
+				continue;
+			log_fields(LOG_NOTICE, MSGID_TARGET_CLAMPED,
+				   FIELDS({ "DTIERD_NODE", node_of(m, i) }, { "DTIERD_TARGET_BP", d->target_bp[i] },
+					  { "DTIERD_CONFIGURED_BP", conf }),
+				   "node %d: target %u bp %s to %u bp (%s)", node_of(m, i), conf,
+				   d->clamped[i] ? "clamped" : "raised", d->target_bp[i],
+				   d->clamped[i] ? "the node cannot hold more of the hot memory"
+						 : "taking over what other nodes cannot hold");
+		}
+	if (d->events & (CTL_EV_REACHED | CTL_EV_LOST)) {
+		bool reached = d->events & CTL_EV_REACHED;
+		for (size_t i = 0; i < n; i++)
+			log_fields(LOG_NOTICE, reached ? MSGID_TARGET_REACHED : MSGID_TARGET_LOST,
+				   FIELDS({ "DTIERD_NODE", node_of(m, i) }, { "DTIERD_HOT_BP", d->display_bp[i] },
+					  { "DTIERD_TARGET_BP", d->target_bp[i] }),
+				   "node %d: hot share %u.%02u %% %s target %u.%02u %%", node_of(m, i),
+				   d->display_bp[i] / 100, d->display_bp[i] % 100, reached ? "reached" : "left the band of",
+				   d->target_bp[i] / 100, d->target_bp[i] % 100);
+	}
+}
+
+void report_status(const Manager *m, const CtlDecision *d)
+{
+	char status[512];
+	size_t o = 0, n = m->cfg->n_tiers;
+	uint64_t in[CTL_N] = { 0 }, out[CTL_N] = { 0 };
+
+	for (size_t s = 0; s < n; s++)
+		for (size_t t = 0; t < n; t++) {
+			out[s] += m->ctl.moved_total[s][t];
+			in[t] += m->ctl.moved_total[s][t];
+		}
+	o += (size_t)snprintf(status + o, sizeof(status) - o, "%s", d->in_band ? "on target:" : "converging:");
+	for (size_t i = 0; i < n && o < sizeof(status); i++)
+		o += (size_t)snprintf(status + o, sizeof(status) - o, " node%d %u.%u%%/%u.%u%% (+%" PRIu64 "/-%" PRIu64 " MiB)",
+				      node_of(m, i), d->display_bp[i] / 100, d->display_bp[i] % 100 / 10,
+				      d->target_bp[i] / 100, d->target_bp[i] % 100 / 10, in[i] / MIB, out[i] / MIB);
+	sd_notifyf(false, "STATUS=%s", status);
+}
+
+/* Per-interval numbers, at debug level only. */
+void report_debug(const Manager *m, const HotShare *hs, const CtlDecision *d)
+{
+	size_t n = m->cfg->n_tiers;
+
+	if (log_get_max_level() < LOG_DEBUG)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t moved_in = 0;
+		for (size_t s = 0; s < n; s++)
+			moved_in += d->moved[s][i];
+		log_fields(LOG_DEBUG, NULL,
+			   FIELDS({ "DTIERD_NODE", node_of(m, i) }, { "DTIERD_HOT_BP", d->estimate_bp[i] },
+				  { "DTIERD_TARGET_BP", d->target_bp[i] }, { "DTIERD_MIGRATED_BYTES", (long long)moved_in }),
+			   "node %d: hot %" PRIu64 " KiB measured %u bp estimate %u bp target %u bp, moved in %" PRIu64
+			   " KiB; total %" PRIu64 " KiB +-%" PRIu64 " KiB, %zu regions, %" PRIu64 " pages read",
+			   node_of(m, i), hs->hot_bytes[i] / 1024, d->measured_bp[i], d->estimate_bp[i], d->target_bp[i],
+			   moved_in / 1024, hs->total / 1024, hs->err_bytes / 1024, hs->n_regions, hs->pages_read);
+	}
+}
+
+void report_targets_changed(const Config *old, const Config *nc)
+{
+	for (size_t i = 0; i < nc->n_tiers && i < old->n_tiers; i++) {
+		unsigned was = old->tiers[i].hot_share_bp, now = nc->tiers[i].hot_share_bp;
+		if (was == now)
+			continue;
+		log_fields(LOG_NOTICE, NULL,
+			   FIELDS({ "DTIERD_NODE", nc->tiers[i].node }, { "DTIERD_TARGET_BP", now },
+				  { "DTIERD_PREVIOUS_TARGET_BP", was }),
+			   "reload: node %d target %u bp -> %u bp", nc->tiers[i].node, was, now);
+	}
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* What the daemon tells the operator: journal events, STATUS=, and the
+ * per-interval debug lines. No decisions here. */
+
+#include "config.h"
+#include "controller.h"
+#include "manager.h"
+#include "metric.h"
+
+void report_config_errors(const ConfigErrors *errs);
+void report_node_topology(int node);
+void report_started(const Manager *m);
+/* Events of D (targets reached, lost, clamped). */
+void report_events(const Manager *m, const CtlDecision *d);
+void report_status(const Manager *m, const CtlDecision *d);
+void report_debug(const Manager *m, const HotShare *hs, const CtlDecision *d);
+void report_targets_changed(const Config *old, const Config *nc);

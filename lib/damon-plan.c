@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <string.h>
+
+#include "damon-plan.h"
+#include "util.h"
+
+#define MIB ((uint64_t)1024 * 1024)
+#define PAGE 4096ULL
+
+/* The tier nodes' memory ranges, sorted: DAMON regions must be sorted and
+ * non-overlapping. Adjacent ranges merge. */
+static int build_regions(const Config *c, const NodeMap *map, DamonPlan *p)
+{
+	p->n_regions = 0;
+	for (size_t r = 0; r < map->n; r++) {
+		const NodeRange *nr = &map->ranges[r];
+		if (config_tier_index(c, nr->node) < 0)
+			continue;
+		if (p->n_regions && p->regions[p->n_regions - 1].end == nr->start) {
+			p->regions[p->n_regions - 1].end = nr->end;
+			continue;
+		}
+		if (p->n_regions == DAMON_MAX_REGIONS)
+			return -E2BIG;
+		p->regions[p->n_regions++] = (DamonRange){ nr->start, nr->end };
+	}
+	return p->n_regions ? 0 : -ENOENT;
+}
+
+/* Address filters restricting a scheme to SRC's memory: reject every part of
+ * the monitored span that is not on SRC. On 6.12 (no `allow` file) an addr
+ * filter with matching=Y rejects its range; an allowing filter over SRC's
+ * own range made the scheme apply nothing (docs/kernel-interface.md). */
+static int build_rejects(const NodeMap *map, const DamonPlan *p, int src, DamonScheme *s)
+{
+	uint64_t lo = p->regions[0].start, hi = p->regions[p->n_regions - 1].end;
+	uint64_t cur = lo;
+
+	s->n_reject = 0;
+	for (size_t r = 0; r < map->n; r++) {
+		const NodeRange *nr = &map->ranges[r];
+		if (nr->node != src || nr->end <= lo || nr->start >= hi)
+			continue;
+		if (nr->start > cur) {
+			if (s->n_reject == DAMON_MAX_FILTERS)
+				return -EMLINK;
+			s->reject[s->n_reject++] = (DamonRange){ cur, nr->start };
+		}
+		cur = MAX(cur, nr->end);
+	}
+	if (cur < hi) {
+		if (s->n_reject == DAMON_MAX_FILTERS)
+			return -EMLINK;
+		s->reject[s->n_reject++] = (DamonRange){ cur, hi };
+	}
+	return 0;
+}
+
+void damon_plan_ctl_params(const Config *c, CtlParams *ret)
+{
+	*ret = (CtlParams){
+		.n = c->n_tiers,
+		.deadband_bp = c->migration.deadband_bp,
+		.max_bytes_per_tick = (uint64_t)c->migration.max_mib_per_s * MIB * c->interval_ms / 1000,
+		.hold_ms = c->migration.hold_s * 1000,
+	};
+	for (size_t i = 0; i < c->n_tiers; i++) {
+		ret->node[i] = c->tiers[i].node;
+		ret->target_bp[i] = c->tiers[i].hot_share_bp;
+	}
+}
+
+int damon_plan_build(const Config *c, const NodeMap *map, DamonSetup *ret, size_t *ret_bad_tier)
+{
+	DamonSetup x = { 0 };
+	DamonPlan *p = &x.plan;
+	ActuateParams *a = &x.act;
+	uint32_t nr_min = config_hot_min_nr_accesses(c);
+	uint32_t age_min = (uint32_t)((uint64_t)c->hot.min_age_ms * 1000 / c->monitor.aggr_us);
+	int r;
+
+	for (size_t i = 0; i < c->n_tiers; i++)
+		if (node_map_node_bytes(map, c->tiers[i].node) == 0) {
+			*ret_bad_tier = i;
+			return -ENOENT;
+		}
+	r = build_regions(c, map, p);
+	if (r < 0)
+		return r;
+
+	/* The disarmed schemes' first charge window is one aggregation (on
+	 * 6.12 the first window ignores the quota: it must pass while nothing
+	 * matches). Armed, a window is half an interval: DAMON charges the
+	 * region it split to fit the quota but migrates the whole folio under
+	 * it, so 100 ms windows moved at least one 2 MiB folio each, >= 20
+	 * MiB/s whatever the quota (6.12, THP, 32 MiB/s cap: the share hunted
+	 * 31-97 %); half-interval windows bound the excess to two folios per
+	 * interval, and a stop takes effect within half an interval (with
+	 * whole-interval windows one seed of the sim's measurement-spike
+	 * scenario strayed 5.6 points after converging). */
+	a->n = c->n_tiers;
+	a->window_ms = MAX(c->monitor.aggr_us / 1000, 1u);
+	a->armed_window_ms = MAX(c->interval_ms / 2, a->window_ms);
+	a->interval_ms = c->interval_ms;
+	a->window_cap_bytes = (uint64_t)c->migration.max_mib_per_s * MIB * a->armed_window_ms / 1000;
+
+	p->sample_us = c->monitor.sample_us;
+	p->aggr_us = c->monitor.aggr_us;
+	p->min_regions = c->monitor.min_regions;
+	p->max_regions = c->monitor.max_regions;
+
+	/* Scheme 0: the measurement. stat, hot pattern, no quota, no filters:
+	 * its tried_regions are every region that matches the pattern. */
+	p->schemes[0] = (DamonScheme){ .action = "stat", .target_nid = -1, .sz_min = PAGE,
+				       .nr_accesses_min = nr_min, .age_min = age_min, .armed = true };
+	p->n_schemes = 1;
+	for (size_t s = 0; s < c->n_tiers; s++)
+		for (size_t d = 0; d < c->n_tiers; d++) {
+			a->pair_scheme[s][d] = -1;
+			if (s == d)
+				continue;
+			/* Disarmed until the first interval decides its quota;
+			 * the goal reads "met" (current = 2 x target). */
+			DamonScheme *sc = &p->schemes[p->n_schemes];
+			*sc = (DamonScheme){
+				.action = "migrate_hot",
+				.target_nid = c->tiers[d].node,
+				.sz_min = PAGE,
+				.nr_accesses_min = nr_min,
+				.age_min = age_min,
+				.armed = false,
+				.quota_bytes = PAGE,
+				.reset_ms = a->window_ms,
+				.goal = true,
+				.goal_target = MAX(c->tiers[d].hot_share_bp, 1u),
+				.goal_current = 2 * MAX(c->tiers[d].hot_share_bp, 1u),
+			};
+			r = build_rejects(map, p, c->tiers[s].node, sc);
+			if (r < 0) {
+				*ret_bad_tier = s;
+				return r;
+			}
+			a->pair_scheme[s][d] = (int)p->n_schemes++;
+		}
+	a->n_schemes = p->n_schemes;
+	damon_plan_ctl_params(c, &x.ctl);
+	*ret = x;
+	return 0;
+}
+
+void damon_plan_use_goals(DamonPlan *p, bool temporal)
+{
+	for (size_t i = 1; i < p->n_schemes; i++)
+		p->schemes[i].goal = temporal;
+}

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* actuate.c: hand-made decisions -> quotas, goal values, commit kind. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "actuate.h"
+
+#define MIB (1ULL << 20)
+#define PAGE 4096ULL
+
+/* Two nodes, schemes 1 (0 -> 1) and 2 (1 -> 0); 1 s intervals, 100 ms
+ * windows, 256 MiB/s. */
+static ActuateParams params(void)
+{
+	ActuateParams p = { .n = 2, .n_schemes = 3, .window_ms = 100, .armed_window_ms = 500,
+			    .interval_ms = 1000, .window_cap_bytes = 256 * MIB / 2 };
+	p.pair_scheme[0][0] = p.pair_scheme[1][1] = -1;
+	p.pair_scheme[0][1] = 1;
+	p.pair_scheme[1][0] = 2;
+	return p;
+}
+
+static DamonPlan plan(void)
+{
+	DamonPlan pl = { .n_schemes = 3 };
+	pl.schemes[1].quota_bytes = pl.schemes[2].quota_bytes = PAGE;
+	return pl;
+}
+
+static CtlDecision decision(void)
+{
+	CtlDecision d = { 0 };
+	d.target_bp[0] = 6000;
+	d.target_bp[1] = 4000;
+	d.estimate_bp[0] = 3000;
+	d.estimate_bp[1] = 7000;
+	return d;
+}
+
+/* After the first full commit. */
+static ActuateState armed(void)
+{
+	DamonPlan pl = plan();
+	ActuateState st;
+
+	actuate_init(&st, &pl);
+	st.armed = true;
+	return st;
+}
+
+static void test_first_interval_arms(void **state)
+{
+	ActuateParams p = params();
+	DamonPlan pl = plan();
+	ActuateState st;
+	CtlDecision d = decision();
+	Actuation a;
+
+	actuate_init(&st, &pl);
+	assert_false(st.armed);
+	assert_true(st.committed_quota[1] == PAGE);
+	/* Nothing runs yet, but the schemes must be armed: a full commit,
+	 * with quotas below a page (nothing moves; never 0 = unlimited). */
+	actuate_decide(&p, &st, &d, true, &a);
+	assert_true(a.full_commit);
+	assert_true(a.quota[1] == ACTUATE_STOP_QUOTA && a.quota[2] == ACTUATE_STOP_QUOTA);
+	assert_true(ACTUATE_STOP_QUOTA > 0 && ACTUATE_STOP_QUOTA < PAGE);
+	/* Goals read "met" for pairs that do not run. */
+	assert_true(a.goal_target[1] == 4000 && a.goal_current[1] == 8000);
+	actuate_committed(&st, &p, &a);
+	assert_true(st.armed);
+}
+
+static void test_quota_change_needs_full_commit(void **state)
+{
+	ActuateParams p = params();
+	ActuateState st = armed();
+	CtlDecision d = decision();
+	Actuation a;
+
+	/* 1 -> 0 runs at 64 MiB per interval: 32 MiB per half-interval
+	 * window (controller_window_quota rounds down to a power of two). */
+	d.run[1][0] = true;
+	d.bytes_per_tick[1][0] = 64 * MIB;
+	actuate_decide(&p, &st, &d, true, &a);
+	assert_true(a.full_commit);
+	assert_true(a.quota[2] == controller_window_quota(64 * MIB, 500, 1000, 256 * MIB / 2));
+	assert_true(a.quota[2] == 32 * MIB);
+	/* The other pair does not run: below a page. */
+	assert_true(a.quota[1] == ACTUATE_STOP_QUOTA);
+	/* Running and below target: the goal stays open. */
+	assert_true(a.goal_current[2] < a.goal_target[2]);
+	actuate_committed(&st, &p, &a);
+	assert_true(st.committed_quota[2] == 32 * MIB);
+
+	/* The same again: goals only, nothing re-staged. */
+	actuate_decide(&p, &st, &d, true, &a);
+	assert_false(a.full_commit);
+	assert_true(a.quota[2] == 32 * MIB);
+	Actuation goals_only = a;
+	goals_only.quota[2] = 1;
+	actuate_committed(&st, &p, &goals_only);
+	assert_true(st.committed_quota[2] == 32 * MIB);
+
+	/* The pair stops: its quota goes below a page (a full commit; on
+	 * consist kernels there is no goal to close it), and its goal reads
+	 * met where there is one. */
+	d.run[1][0] = false;
+	actuate_decide(&p, &st, &d, true, &a);
+	assert_true(a.full_commit);
+	assert_true(a.quota[2] == ACTUATE_STOP_QUOTA);
+	assert_true(a.goal_current[2] == 2 * a.goal_target[2]);
+}
+
+static void test_cap_and_consist(void **state)
+{
+	ActuateParams p = params();
+	ActuateState st = armed();
+	CtlDecision d = decision();
+	Actuation a;
+
+	/* Far more than the speed cap: capped per window. */
+	d.run[1][0] = true;
+	d.bytes_per_tick[1][0] = 10ULL << 30;
+	actuate_decide(&p, &st, &d, false, &a);
+	assert_true(a.quota[2] <= p.window_cap_bytes);
+	/* consist: a running pair is fed 0 (the tuner ramps fastest). */
+	assert_true(a.goal_current[2] == 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_first_interval_arms),
+		cmocka_unit_test(test_quota_change_needs_full_commit),
+		cmocka_unit_test(test_cap_and_consist),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,717 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The real manager (daemon/manager.c, preflight.c, reload.c) driven against
+ * the emulated DAMON tree (fake-damon.c) over the two-node fixture: start,
+ * ticks, teardown, recovery, adoption and reload, and every way dtierd could
+ * touch DAMON state that is not its own. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fake-damon.h"
+#include "manager.h"
+#include "runstate.h"
+#include "test-util.h"
+
+#define K0 "kdamonds/0"
+#define STAT "sys/module/damon_stat/parameters/enabled"
+
+typedef struct Env {
+	FakeDamon f;
+	sd_event *event;
+	Manager m;
+	bool started;
+	char run_dir[PATH_MAX];
+	char conf[PATH_MAX];
+	int notify_fd;
+	/* Checks run inside the write hook (what was recorded before a
+	 * write that changes the kernel's state). */
+	SysfsWriteHook fake_hook;
+	unsigned n_intent_checks, n_intent_missing;
+} Env;
+
+/* EBUSY on reads: sysfs.c has a write hook only, so this test links with
+ * --wrap=sysfs_read_s64 (how damon-sysfs.c reads `pid`, under DAMON's
+ * trylock) and fails the next READ_BUSY reads of a path ending in
+ * read_busy_suffix. */
+static char read_busy_suffix[64];
+static unsigned read_busy_left, read_busy_hits;
+
+int __real_sysfs_read_s64(const Sysfs *fs, int64_t *ret, const char *fmt, ...);
+int __wrap_sysfs_read_s64(const Sysfs *fs, int64_t *ret, const char *fmt, ...);
+int __wrap_sysfs_read_s64(const Sysfs *fs, int64_t *ret, const char *fmt, ...)
+{
+	char path[PATH_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	size_t n = strlen(path), k = strlen(read_busy_suffix);
+	if (read_busy_left > 0 && k && n >= k && strcmp(path + n - k, read_busy_suffix) == 0) {
+		read_busy_left--;
+		read_busy_hits++;
+		return -EBUSY;
+	}
+	return __real_sysfs_read_s64(fs, ret, "%s", path);
+}
+
+static const char *conf_hot(const char *extra, unsigned share0, unsigned hot_percent)
+{
+	static char buf[1024];
+	snprintf(buf, sizeof(buf),
+		 "interval_ms = 1000;\n"
+		 "monitor = { sample_us = 5000; aggr_us = 100000; min_regions = 10; max_regions = 1000; };\n"
+		 "hot = { min_access_percent = %u; };\n"
+		 "migration = { max_mib_per_s = 256; };\n"
+		 "tiers = ( { node = 0; hot_share_bp = %u; }, { node = 1; hot_share_bp = %u; } );\n"
+		 "run_dir = \"/run/dtierd-unit\";\n%s",
+		 hot_percent, share0, 10000 - share0, extra ? extra : "");
+	return buf;
+}
+
+static const char *conf_text(const char *extra, unsigned share0)
+{
+	return conf_hot(extra, share0, 5);
+}
+
+static void write_conf(Env *e, const char *text)
+{
+	tu_write(e->f.root, "dtierd.conf", "%s", text);
+}
+
+static int setup(void **state)
+{
+	Env *e = calloc(1, sizeof(*e));
+	char cmd[2 * PATH_MAX];
+
+	fake_damon_init(&e->f, &FAKE_DAMON_7_3);
+	tu_mkdirs(e->f.root, "run");
+	snprintf(cmd, sizeof(cmd), "cp -a '%s/sys/devices' '%s/sys/'", tu_fixture("node-map-two-nodes"), e->f.root);
+	assert_int_equal(system(cmd), 0);
+	/* --root moves run_dir under the root (item 10). */
+	snprintf(e->run_dir, sizeof(e->run_dir), "%s/run/dtierd-unit", e->f.root);
+	snprintf(e->conf, sizeof(e->conf), "%s/dtierd.conf", e->f.root);
+	write_conf(e, conf_text(NULL, 6000));
+	assert_int_equal(sd_event_new(&e->event), 0);
+	e->notify_fd = -1;
+	*state = e;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	Env *e = *state;
+	if (e->started)
+		(void)manager_stop(&e->m);
+	sd_event_unref(e->event);
+	if (e->notify_fd >= 0)
+		close(e->notify_fd);
+	unsetenv("NOTIFY_SOCKET");
+	unsetenv("WATCHDOG_USEC");
+	unsetenv("WATCHDOG_PID");
+	fake_damon_free(&e->f);
+	free(e);
+	return 0;
+}
+
+static int start(Env *e)
+{
+	ConfigErrors errs = { 0 };
+	Config *cfg = NULL;
+
+	assert_int_equal(config_load(e->conf, &cfg, &errs), 0);
+	int r = manager_start_with(&e->m, cfg, e->f.root, &e->f.fs, e->event);
+	e->started = r == EXIT_OK;
+	return r;
+}
+
+static void start_ok(Env *e)
+{
+	assert_int_equal(start(e), EXIT_OK);
+	fake_damon_settle(&e->f);
+}
+
+static int tick(Env *e)
+{
+	int r = manager_tick(&e->m);
+	fake_damon_settle(&e->f);
+	return r;
+}
+
+static int stop(Env *e)
+{
+	e->started = false;
+	return manager_stop(&e->m);
+}
+
+static bool have_record(Env *e)
+{
+	char p[PATH_MAX + 8];
+	snprintf(p, sizeof(p), "%s/state", e->run_dir);
+	return access(p, F_OK) == 0;
+}
+
+static void put_record(Env *e, const RunState *s)
+{
+	assert_int_equal(runstate_write(e->run_dir, s), 0);
+}
+
+/* A child that waits until killed, and dies with the test (a failed
+ * assertion must not leave it behind, holding the test's output open). */
+static pid_t waiting_child(const char *comm)
+{
+	pid_t p = fork();
+	assert_true(p >= 0);
+	if (p == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		if (comm)
+			prctl(PR_SET_NAME, comm);
+		pause();
+		_exit(0);
+	}
+	usleep(20000);
+	return p;
+}
+
+/* A pid that no process has: a child that has exited and been reaped. */
+static pid_t dead_pid(void)
+{
+	pid_t p = fork();
+	assert_true(p >= 0);
+	if (p == 0)
+		_exit(0);
+	assert_int_equal(waitpid(p, NULL, 0), p);
+	return p;
+}
+
+/* --- the ordinary life ---------------------------------------------------- */
+
+static void test_start_tick_stop(void **state)
+{
+	Env *e = *state;
+	FakeDamon *f = &e->f;
+
+	start_ok(e);
+	assert_string_equal(fake_damon_get(f, K0 "/state"), "on");
+	assert_string_equal(fake_damon_get(f, K0 "/contexts/0/operations"), "paddr");
+	/* stat + 2 pair schemes. */
+	assert_string_equal(fake_damon_get(f, K0 "/contexts/0/schemes/nr_schemes"), "3");
+	assert_true(have_record(e));
+	assert_int_equal(tick(e), 0);
+	/* The first interval arms the pair schemes with a full commit. */
+	assert_int_equal(f->n_commits, 1);
+	assert_int_equal(tick(e), 0);
+	assert_int_equal(f->n_commits, 1);
+	assert_int_equal(f->n_goal_commits, 1);
+	assert_int_equal(stop(e), 0);
+	assert_string_equal(fake_damon_get(f, "kdamonds/nr_kdamonds"), "0");
+	assert_false(have_record(e));
+}
+
+/* Item 10: with --root, run_dir is under the root, never the host's. */
+static void test_root_moves_run_dir(void **state)
+{
+	Env *e = *state;
+
+	start_ok(e);
+	assert_true(have_record(e));
+	RunState s;
+	assert_int_equal(runstate_read(e->run_dir, &s), 0);
+	assert_int_equal(s.pid, getpid());
+	assert_int_equal(s.kdamond, 0);
+	assert_true(s.kdamond_pid == 4242);
+}
+
+/* --- item 1: someone else's kdamond at our index --------------------------- */
+
+static void test_foreign_kdamond_at_our_index(void **state)
+{
+	Env *e = *state;
+	FakeDamon *f = &e->f;
+
+	start_ok(e);
+	assert_int_equal(tick(e), 0);
+	/* Another tool stops ours and starts its own at index 0. */
+	fake_damon_put(f, K0 "/pid", "7777");
+	fake_damon_log_clear(f);
+	int r = tick(e);
+	assert_int_equal(r, -EPERM);
+	assert_int_equal(f->n_log, 0);
+	assert_int_equal(stop(e), -EPERM);
+	/* Nothing written into it, nothing torn down. */
+	assert_int_equal(f->n_log, 0);
+	assert_string_equal(fake_damon_get(f, K0 "/state"), "on");
+	assert_string_equal(fake_damon_get(f, "kdamonds/nr_kdamonds"), "1");
+}
+
+/* --- item 2: adopt only what is provably ours ----------------------------- */
+
+static void test_recover_leaves_someones_staged_context(void **state)
+{
+	Env *e = *state;
+	FakeDamon *f = &e->f;
+
+	/* A stale record of a dead dtierd, and someone's staged vaddr
+	 * context at the recorded index. */
+	put_record(e, &(RunState){ .pid = dead_pid(), .kdamond = 0, .kdamond_pid = 4242, .created_kdamonds = true });
+	fake_damon_set_nr(f, "kdamonds/nr_kdamonds", 1);
+	fake_damon_set_nr(f, K0 "/contexts/nr_contexts", 1);
+	fake_damon_set_nr(f, K0 "/contexts/0/targets/nr_targets", 1);
+	fake_damon_log_clear(f);
+	assert_int_equal(manager_recover(&f->fs, e->run_dir), -EPERM);
+	assert_int_equal(f->n_log, 0);
+	assert_string_equal(fake_damon_get(f, K0 "/contexts/nr_contexts"), "1");
+	/* And start refuses it. */
+	assert_int_equal(start(e), EXIT_REFUSED);
+	assert_int_equal(f->n_log, 0);
+}
+
+static void test_create_refuses_empty_foreign_kdamond(void **state)
+{
+	Env *e = *state;
+	FakeDamon *f = &e->f;
+
+	/* An empty stopped kdamond 0 that someone created. */
+	fake_damon_set_nr(f, "kdamonds/nr_kdamonds", 1);
+	fake_damon_log_clear(f);
+	assert_int_equal(start(e), EXIT_REFUSED);
+	assert_int_equal(f->n_log, 0);
+	assert_false(have_record(e));
+}
+
+static void test_recover_own_crashed_kdamond(void **state)
+{
+	Env *e = *state;
+	FakeDamon *f = &e->f;
+	RunState s;
+
+	/* A dtierd that was SIGKILLed: its kdamond runs, its record stays. */
+	start_ok(e);
+	assert_int_equal(tick(e), 0);
+	assert_int_equal(runstate_read(e->run_dir, &s), 0);
+	s.pid = dead_pid();
+	put_record(e, &s);
+	e->started = false; /* forget it, like a crash */
+
+	assert_int_equal(manager_recover(&f->fs, e->run_dir), 0);
+	assert_string_equal(fake_damon_get(f, "kdamonds/nr_kdamonds"), "0");
+	assert_false(have_record(e));
+	/* The Manager of the "crashed" instance is not stopped: free it. */
+	e->m.damon = (Damon){ 0 };
+	(void)manager_stop(&e->m);
+}
+
+/* --- item 3: the record goes only when everything was undone -------------- */
+
+static void test_teardown_busy_keeps_record(void **state)
+{
+	Env *e = *state;
+	FakeDamon *f = &e->f;
+
+	write_conf(e, conf_text("damon_stat_takeover = true;\n", 6000));
+	fake_damon_put(f, STAT, "Y");
+	/* DAMON_STAT is off while dtierd runs; the fake's `on` is EBUSY
+	 * while it is on. */
+	start_ok(e);
+	assert_string_equal(fake_damon_get(f, STAT), "N");
+	assert_int_equal(tick(e), 0);
+
+	/* `off` stays EBUSY through every retry. */
+	snprintf(f->busy_suffix, sizeof(f->busy_suffix), K0 "/state");
+	f->busy_left = 1000;
+	assert_int_equal(stop(e), -EBUSY);
+	assert_string_equal(fake_damon_get(f, K0 "/state"), "on");
+	assert_true(have_record(e));
+	/* DAMON_STAT stays off: turning it on would fail against a running
+	 * kdamond anyway, and --cleanup restores it with the record. */
+	RunState s;
+	assert_int_equal(runstate_read(e->run_dir, &s), 0);
+	assert_true(s.damon_stat_taken);
+
+	/* --cleanup retries, once the lock is free. */
+	f->busy_left = 0;
+	assert_int_equal(manager_recover(&f->fs, e->run_dir), 0);
+	assert_string_equal(fake_damon_get(f, "kdamonds/nr_kdamonds"), "0");
+	assert_string_equal(fake_damon_get(f, STAT), "Y");
+	assert_false(have_record(e));
+}
+
+static void test_stat_restore_failure_keeps_record(void **state)
+{
+	Env *e = *state;
+	FakeDamon *f = &e->f;
+
+	write_conf(e, conf_text("damon_stat_takeover = true;\n", 6000));
+	fake_damon_put(f, STAT, "Y");
+	start_ok(e);
+	snprintf(f->fail_suffix, sizeof(f->fail_suffix), "damon_stat/parameters/enabled");
+	f->fail_errno = EIO;
+	assert_int_equal(stop(e), -EIO);
+	assert_true(have_record(e));
+	f->fail_suffix[0] = '\0';
+	assert_int_equal(manager_recover(&f->fs, e->run_dir), 0);
+	assert_string_equal(fake_damon_get(f, STAT), "Y");
+	assert_false(have_record(e));
+}
+
+/* --- item 4: intent is recorded before every change ----------------------- */
+
+static int intent_hook(void *userdata, const char *path, const char *value)
+{
+	Env *e = userdata;
+	size_t n = strlen(path);
+	RunState s;
+
+	bool stat_off = n > 8 && strstr(path, "damon_stat/parameters/enabled") && value[0] == 'N';
+	bool create = strstr(path, "kdamonds/nr_kdamonds") && value[0] == '1';
+	bool on = strstr(path, "kdamonds/0/state") && strcmp(value, "on") == 0;
+	if (stat_off || create || on) {
+		e->n_intent_checks++;
+		if (runstate_read(e->run_dir, &s) < 0 || (stat_off && !s.damon_stat_taken) ||
+		    ((create || on) && s.kdamond != 0) || (create && !s.created_kdamonds))
+			e->n_intent_missing++;
+	}
+	return e->fake_hook(&e->f, path, value);
+}
+
+static void test_intent_recorded_before_changes(void **state)
+{
+	Env *e = *state;
+	FakeDamon *f = &e->f;
+
+	write_conf(e, conf_text("damon_stat_takeover = true;\n", 6000));
+	fake_damon_put(f, STAT, "Y");
+	e->fake_hook = f->fs.write_hook;
+	f->fs.write_hook = intent_hook;
+	f->fs.hook_data = e;
+	start_ok(e);
+	assert_int_equal(e->n_intent_checks, 3);
+	assert_int_equal(e->n_intent_missing, 0);
+	f->fs.write_hook = e->fake_hook;
+	f->fs.hook_data = f;
+}
+
+static void test_unwritable_record_stops_start(void **state)
+{
+	Env *e = *state;
+	FakeDamon *f = &e->f;
+
+	/* run_dir's parent is missing: the record cannot be written. */
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/run", f->root);
+	assert_int_equal(rmdir(p), 0);
+	fake_damon_log_clear(f);
+	assert_int_equal(start(e), EXIT_RUNTIME);
+	assert_int_equal(f->n_log, 0);
+	assert_string_equal(fake_damon_get(f, "kdamonds/nr_kdamonds"), "0");
+}
+
+/* Another dtierd runs: start refuses and leaves its record alone. */
+static void test_other_dtierd_running(void **state)
+{
+	Env *e = *state;
+	pid_t child = waiting_child("dtierd");
+
+	put_record(e, &(RunState){ .pid = child, .kdamond = 0, .kdamond_pid = 4242, .created_kdamonds = true });
+	fake_damon_log_clear(&e->f);
+	assert_int_equal(start(e), EXIT_REFUSED);
+	assert_int_equal(e->f.n_log, 0);
+	assert_true(have_record(e));
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+}
+
+/* --- item 6: --reload signals only a dtierd ------------------------------- */
+
+static void test_request_reload_unrelated_pid(void **state)
+{
+	Env *e = *state;
+	pid_t child = waiting_child(NULL);
+
+	put_record(e, &(RunState){ .pid = child, .kdamond = 0, .kdamond_pid = 4242 });
+	assert_int_equal(manager_request_reload(e->run_dir, 0, 200), -ESRCH);
+	usleep(20000);
+	int status;
+	assert_int_equal(waitpid(child, &status, WNOHANG), 0); /* still alive */
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+}
+
+/* --- item 8: the watchdog follows the loop -------------------------------- */
+
+static void test_watchdog_follows_event_loop(void **state)
+{
+	Env *e = *state;
+	char pid[32];
+
+	/* A one-hour interval is valid; the watchdog must not depend on it. */
+	write_conf(e, conf_text(NULL, 6000));
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	setenv("WATCHDOG_USEC", "10000000", 1);
+	setenv("WATCHDOG_PID", pid, 1);
+	start_ok(e);
+	assert_int_equal(sd_event_get_watchdog(e->event), 1);
+}
+
+/* --- the tick's failure counter ------------------------------------------- */
+
+static void test_tick_failures_then_give_up(void **state)
+{
+	Env *e = *state;
+	FakeDamon *f = &e->f;
+
+	start_ok(e);
+	assert_int_equal(tick(e), 0);
+	snprintf(f->busy_suffix, sizeof(f->busy_suffix), K0 "/state");
+	f->busy_left = 100000;
+	for (unsigned i = 1; i < MANAGER_MAX_FAILURES; i++) {
+		assert_int_equal(manager_on_tick_result(&e->m, tick(e)), 0);
+		assert_int_equal(e->m.failures, i);
+	}
+	/* The tenth in a row ends the loop with EXIT_RUNTIME. */
+	assert_int_equal(manager_on_tick_result(&e->m, tick(e)), EXIT_RUNTIME);
+	/* One good interval resets the count. */
+	f->busy_left = 0;
+	e->m.failures = 3;
+	assert_int_equal(manager_on_tick_result(&e->m, tick(e)), 0);
+	assert_int_equal(e->m.failures, 0);
+}
+
+/* EBUSY on reading `pid`: retried; past the retries the interval fails
+ * before writing anything, and the counter counts it. */
+static void test_tick_read_ebusy(void **state)
+{
+	Env *e = *state;
+	FakeDamon *f = &e->f;
+
+	start_ok(e);
+	assert_int_equal(tick(e), 0);
+	snprintf(read_busy_suffix, sizeof(read_busy_suffix), K0 "/pid");
+	read_busy_left = 2;
+	read_busy_hits = 0;
+	assert_int_equal(tick(e), 0);
+	assert_int_equal(read_busy_hits, 2);
+
+	read_busy_left = 1000;
+	fake_damon_log_clear(f);
+	int r = tick(e);
+	assert_int_equal(r, -EBUSY);
+	assert_int_equal(f->n_log, 0);
+	assert_int_equal(manager_on_tick_result(&e->m, r), 0);
+	assert_int_equal(e->m.failures, 1);
+	read_busy_left = 0;
+	assert_int_equal(manager_on_tick_result(&e->m, tick(e)), 0);
+	assert_int_equal(e->m.failures, 0);
+	read_busy_suffix[0] = '\0';
+}
+
+/* --- reload --------------------------------------------------------------- */
+
+static int notify_setup(Env *e)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify", e->f.root);
+	e->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	assert_true(e->notify_fd >= 0);
+	assert_int_equal(bind(e->notify_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	setenv("NOTIFY_SOCKET", sa.sun_path, 1);
+	return 0;
+}
+
+/* All notifications received so far, concatenated. */
+static const char *notified(Env *e)
+{
+	static char all[8192];
+	char buf[1024];
+	ssize_t n;
+
+	all[0] = '\0';
+	while ((n = recv(e->notify_fd, buf, sizeof(buf) - 1, 0)) > 0) {
+		buf[n] = '\0';
+		strncat(all, buf, sizeof(all) - strlen(all) - 2);
+		strcat(all, "\n");
+	}
+	return all;
+}
+
+static void test_reload_targets_only(void **state)
+{
+	Env *e = *state;
+	FakeDamon *f = &e->f;
+
+	start_ok(e);
+	assert_int_equal(tick(e), 0);
+	unsigned commits = f->n_commits;
+	write_conf(e, conf_text(NULL, 3000));
+	manager_reload(&e->m);
+	assert_int_equal(e->m.ctl.p.target_bp[0], 3000);
+	assert_int_equal(f->n_commits, commits);
+	assert_int_equal(tick(e), 0);
+	RunState s;
+	assert_int_equal(runstate_read(e->run_dir, &s), 0);
+	assert_true(s.reloads == 1 && s.reload_ok);
+}
+
+static void test_reload_ready_after_first_interval(void **state)
+{
+	Env *e = *state;
+
+	notify_setup(e);
+	start_ok(e);
+	assert_int_equal(tick(e), 0);
+	assert_non_null(strstr(notified(e), "READY=1"));
+	/* A structural change: a new plan, committed. */
+	write_conf(e, conf_text(NULL, 6000));
+	tu_write(e->f.root, "dtierd.conf", "%s", conf_hot(NULL, 6000, 25));
+	manager_reload(&e->m);
+	const char *n = notified(e);
+	assert_non_null(strstr(n, "RELOADING=1"));
+	assert_null(strstr(n, "READY=1"));
+	assert_int_equal(tick(e), 0);
+	assert_non_null(strstr(notified(e), "READY=1"));
+}
+
+static void test_reload_rejected_keeps_running(void **state)
+{
+	Env *e = *state;
+	FakeDamon *f = &e->f;
+
+	notify_setup(e);
+	start_ok(e);
+	assert_int_equal(tick(e), 0);
+	(void)notified(e);
+	write_conf(e, "tiers = oops;\n");
+	fake_damon_log_clear(f);
+	manager_reload(&e->m);
+	assert_int_equal(f->n_log, 0);
+	/* Nothing to wait for: READY=1 at once. */
+	assert_non_null(strstr(notified(e), "READY=1"));
+	RunState s;
+	assert_int_equal(runstate_read(e->run_dir, &s), 0);
+	assert_true(s.reloads == 1 && !s.reload_ok);
+	assert_int_equal(e->m.cfg->tiers[0].hot_share_bp, 6000);
+}
+
+/* Item 13: a failed commit of the new plan, then a failed re-stage of the
+ * old one: the next full commit must not commit the half-written tree. */
+static void test_reload_commit_fails_restage_fails(void **state)
+{
+	Env *e = *state;
+	FakeDamon *f = &e->f;
+
+	start_ok(e);
+	assert_int_equal(tick(e), 0);
+	tu_write(f->root, "dtierd.conf", "%s", conf_hot(NULL, 6000, 25));
+	/* Every write of a pattern's nr_accesses/min fails. */
+	snprintf(f->fail_suffix, sizeof(f->fail_suffix), "access_pattern/nr_accesses/min");
+	f->fail_errno = EIO;
+	manager_reload(&e->m);
+	RunState s;
+	assert_int_equal(runstate_read(e->run_dir, &s), 0);
+	assert_false(s.reload_ok);
+	/* The old configuration stays. */
+	assert_int_equal(e->m.cfg->hot.min_access_percent, 5);
+	unsigned commits = f->n_commits;
+	/* While the tree cannot be re-staged, nothing is committed. */
+	assert_true(tick(e) < 0);
+	assert_int_equal(f->n_commits, commits);
+	/* Once it can, the whole old plan is staged again, then committed. */
+	f->fail_suffix[0] = '\0';
+	size_t from = f->n_log;
+	assert_int_equal(tick(e), 0);
+	assert_int_equal(f->n_commits, commits + 1);
+	int staged = fake_damon_log_find(f, from, "schemes/nr_schemes", "3");
+	int commit = fake_damon_log_find(f, from, K0 "/state", "commit");
+	assert_true(staged >= 0 && commit > staged);
+	char want[16];
+	snprintf(want, sizeof(want), "%u", 1u); /* ceil(5 % of 20 samples) */
+	assert_string_equal(fake_damon_get(f, K0 "/contexts/0/schemes/0/access_pattern/nr_accesses/min"), want);
+}
+
+/* Item 11: a reload re-reads the node map. */
+static void test_reload_rereads_node_map(void **state)
+{
+	Env *e = *state;
+	FakeDamon *f = &e->f;
+
+	start_ok(e);
+	assert_int_equal(tick(e), 0);
+	size_t before = e->m.map.n;
+	/* memory20 (node 0) goes offline. */
+	tu_unlink(f->root, "sys/devices/system/node/node0/memory20");
+	write_conf(e, conf_text(NULL, 5000));
+	manager_reload(&e->m);
+	assert_int_equal(e->m.map.n, before - 1);
+	RunState s;
+	assert_int_equal(runstate_read(e->run_dir, &s), 0);
+	assert_true(s.reload_ok);
+	/* The regions follow: one fewer. */
+	assert_int_equal(tick(e), 0);
+}
+
+/* Item 11: memory hotplug without a reload rebuilds the plan. */
+static void test_hotplug_rebuilds_plan(void **state)
+{
+	Env *e = *state;
+	FakeDamon *f = &e->f;
+
+	start_ok(e);
+	assert_int_equal(tick(e), 0);
+	assert_int_equal(manager_check_node_map(&e->m), 0);
+	assert_string_equal(fake_damon_get(f, K0 "/contexts/0/targets/0/regions/nr_regions"), "3");
+	/* memory20, node 0's lone block above node 1, goes offline. */
+	tu_unlink(f->root, "sys/devices/system/node/node0/memory20");
+	assert_int_equal(manager_check_node_map(&e->m), 1);
+	fake_damon_settle(f);
+	assert_string_equal(fake_damon_get(f, K0 "/contexts/0/targets/0/regions/nr_regions"), "2");
+	assert_int_equal(e->m.setup.plan.n_regions, 2);
+	assert_int_equal(tick(e), 0);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_start_tick_stop),
+		T(test_root_moves_run_dir),
+		T(test_foreign_kdamond_at_our_index),
+		T(test_recover_leaves_someones_staged_context),
+		T(test_create_refuses_empty_foreign_kdamond),
+		T(test_recover_own_crashed_kdamond),
+		T(test_teardown_busy_keeps_record),
+		T(test_stat_restore_failure_keeps_record),
+		T(test_intent_recorded_before_changes),
+		T(test_unwritable_record_stops_start),
+		T(test_other_dtierd_running),
+		T(test_request_reload_unrelated_pid),
+		T(test_watchdog_follows_event_loop),
+		T(test_tick_failures_then_give_up),
+		T(test_tick_read_ebusy),
+		T(test_reload_targets_only),
+		T(test_reload_ready_after_first_interval),
+		T(test_reload_rejected_keeps_running),
+		T(test_reload_commit_fails_restage_fails),
+		T(test_reload_rereads_node_map),
+		T(test_hotplug_rebuilds_plan),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
