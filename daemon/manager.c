@@ -13,6 +13,7 @@
 #include "metric.h"
 #include "node-info.h"
 #include "node-locate.h"
+#include "publish.h"
 #include "report.h"
 #include "runstate.h"
 #include "util.h"
@@ -178,6 +179,7 @@ int manager_stage(Manager *m)
 static int start_stage(Manager *m)
 {
 	damon_plan_use_goals(&m->setup.plan, m->damon.feat.temporal);
+	publish_init(m);
 	return manager_stage(m) < 0 ? EXIT_RUNTIME : EXIT_OK;
 }
 
@@ -388,6 +390,8 @@ static int tick_sample(Manager *m, const HotShare *hs, CtlSample *ret)
 		if (node_meminfo_read(&m->fs, m->cfg->tiers[i].node, &mi) == 0)
 			smp.capacity_bytes[i] = controller_node_capacity(mi.total_bytes, mi.free_bytes, hs->hot_bytes[i]);
 	}
+	memcpy(m->last_applied, smp.applied, sizeof(m->last_applied));
+	memcpy(m->last_capacity, smp.capacity_bytes, sizeof(m->last_capacity));
 	*ret = smp;
 	return 0;
 }
@@ -463,8 +467,10 @@ int manager_tick(Manager *m)
 	CtlSample smp;
 	CtlDecision d;
 	Actuation a;
+	uint64_t cpu0 = 0, cpu1 = 0;
 	int r;
 
+	(void)cost_cpu_us(&cpu0);
 	r = tick_check_owned(m);
 	if (r < 0)
 		return r;
@@ -479,6 +485,8 @@ int manager_tick(Manager *m)
 	r = tick_actuate(m, &a);
 	if (r < 0)
 		return r;
+	(void)cost_cpu_us(&cpu1);
+	publish_tick(m, &hs, &d, &a, cpu1 - cpu0);
 	tick_report(m, &hs, &d);
 	return 0;
 }
@@ -489,6 +497,7 @@ int manager_on_tick_result(Manager *m, int r)
 	if (r == -EPERM || r == -ESRCH)
 		return EXIT_RUNTIME;
 	if (r < 0) {
+		publish_error(m, r);
 		if (++m->failures >= MANAGER_MAX_FAILURES) {
 			log_error("%u control intervals in a row failed (last: %s), giving up", m->failures, strerror(-r));
 			return EXIT_RUNTIME;

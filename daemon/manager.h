@@ -11,6 +11,8 @@
 
 #include "actuate.h"
 #include "config.h"
+#include "cost.h"
+#include "status.h"
 #include "controller.h"
 #include "damon-plan.h"
 #include "damon-sysfs.h"
@@ -55,6 +57,15 @@ typedef struct Manager {
 	uint64_t map_checked_usec;
 	unsigned long reloads;
 	bool reload_ok;
+	/* What publish.c needs from the tick, and keeps across ticks. */
+	uint64_t last_applied[CTL_N][CTL_N];
+	uint64_t last_capacity[CTL_N];
+	MigrationWindow mig_win[CTL_N][CTL_N];
+	uint64_t mig_base[CTL_N][CTL_N]; /* totals published by previous instances */
+	CostRing cost;
+	CostStats cost_stats;
+	uint64_t errors_total;
+	char last_error[STATUS_TEXT_MAX];
 	sd_event *event;
 	sd_event_source *timer;
 } Manager;

@@ -100,11 +100,16 @@ void report_debug(const Manager *m, const HotShare *hs, const CtlDecision *d)
 			moved_in += d->moved[s][i];
 		log_fields(LOG_DEBUG, NULL,
 			   FIELDS({ "DTIERD_NODE", node_of(m, i) }, { "DTIERD_HOT_BP", d->estimate_bp[i] },
-				  { "DTIERD_TARGET_BP", d->target_bp[i] }, { "DTIERD_MIGRATED_BYTES", (long long)moved_in }),
+				  { "DTIERD_TARGET_BP", d->target_bp[i] }, { "DTIERD_MIGRATED_BYTES", (long long)moved_in },
+				  { "DTIERD_CPU_US", (long long)m->cost_stats.last_us },
+				  { "DTIERD_CPU_MEDIAN_US", (long long)m->cost_stats.median_us },
+				  { "DTIERD_CPU_MAX_US", (long long)m->cost_stats.max_us }),
 			   "node %d: hot %" PRIu64 " KiB measured %u bp estimate %u bp target %u bp, moved in %" PRIu64
-			   " KiB; total %" PRIu64 " KiB +-%" PRIu64 " KiB, %zu regions, %" PRIu64 " pages read",
+			   " KiB; total %" PRIu64 " KiB +-%" PRIu64 " KiB, %zu regions, %" PRIu64 " pages read; cpu %" PRIu64
+			   " us (last minute: median %" PRIu64 ", max %" PRIu64 ")",
 			   node_of(m, i), hs->hot_bytes[i] / 1024, d->measured_bp[i], d->estimate_bp[i], d->target_bp[i],
-			   moved_in / 1024, hs->total / 1024, hs->err_bytes / 1024, hs->n_regions, hs->pages_read);
+			   moved_in / 1024, hs->total / 1024, hs->err_bytes / 1024, hs->n_regions, hs->pages_read,
+			   m->cost_stats.last_us, m->cost_stats.median_us, m->cost_stats.max_us);
 	}
 }
 

@@ -133,6 +133,8 @@ int damon_read_tried_regions(Damon *d, size_t scheme, RegionList *ret);
 /* Refreshes stats; reads sz_applied of scheme I. */
 int damon_update_stats(Damon *d);
 int damon_read_sz_applied(Damon *d, size_t i, uint64_t *ret);
+/* Scheme I's stats/sz_tried (after damon_update_stats()). 0 or -errno. */
+int damon_read_sz_tried(Damon *d, size_t i, uint64_t *ret);
 
 /* A digest of the kdamond's shape: operations, regions, each scheme's
  * action, target node and address filters (what a plan fixes and ticks

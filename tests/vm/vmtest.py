@@ -415,6 +415,10 @@ def build_initramfs(out_dir, name, args, busybox, env):
         install_binary(tree, helper, '/usr/bin/' + os.path.basename(helper))
     if args.dtierd:
         install_binary(tree, args.dtierd, '/usr/bin/dtierd')
+        # dtierctl is built beside the daemon (build/dtierctl/dtierctl)
+        ctl = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(args.dtierd))), 'dtierctl', 'dtierctl')
+        if os.path.isfile(ctl):
+            install_binary(tree, ctl, '/usr/bin/dtierctl')
     tree_install(tree, args.scenario, '/scenario.sh', 0o755)
     lib_sh = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'scenarios', 'lib.sh')
     tree_install(tree, lib_sh, '/lib-scenario.sh', 0o644)

@@ -440,6 +440,7 @@ converge_run() {
 	require "dtierd is running 15 s after start" alive "$DTIERD_PID"
 	workload_wait $(($2 + 120))
 	cat /tmp/audit.log 2>/dev/null
+	command -v dtierctl > /dev/null && dtierctl --config /etc/dtierd.conf status --json > /tmp/dtierctl.json 2>&1
 	check "workload exited 0 (status $EXIT_STATUS)" eq "$EXIT_STATUS" 0
 	check "dtierd still running at the end of the workload" alive "$DTIERD_PID"
 	damon_dump
@@ -487,6 +488,28 @@ check_events_match() {
 	_d=$((_said - _true))
 	[ $_d -lt 0 ] && _d=$((-_d))
 	check "dtierd's last event for node $1 ($_said bp) matches the workload ($_true bp) within $2 bp" le "$_d" "$2"
+}
+
+# dtierctl_share NODE: node NODE's hot share (bp) in the dtierctl status --json
+# taken at the end of converge_run.
+dtierctl_share() {
+	tr -d ' \n' < /tmp/dtierctl.json | sed 's/{"node":/\n&/g' |
+		sed -n "s/^{\"node\":$1,.*\"share_bp\":\([0-9]*\).*/\1/p" | head -n 1
+}
+
+# check_dtierctl_matches NODE TOL_BP: dtierctl status --json answered (exit 0)
+# and its share of NODE is within TOL_BP of the workload's last report.
+check_dtierctl_matches() {
+	_said=$(dtierctl_share "$1")
+	_true=$(workload_series "$1" | tail -n 1 | cut -d' ' -f2)
+	sed 's/^/  dtierctl: /' /tmp/dtierctl.json | head -n 40
+	if [ -z "$_said" ]; then
+		check "dtierctl status --json gave node $1's share" false
+		return
+	fi
+	_d=$((_said - _true))
+	[ $_d -lt 0 ] && _d=$((-_d))
+	check "dtierctl's node $1 share ($_said bp) matches the workload ($_true bp) within $2 bp" le "$_d" "$2"
 }
 
 # eq_file FILE VALUE: FILE reads VALUE.

@@ -10,4 +10,5 @@ converge_run 1 100
 workload_check_window 0 6000 500 40 100
 check_events_match 0 300
 check_events_match 1 300
+check_dtierctl_matches 0 200
 finish
