@@ -8,11 +8,13 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
+#include "coexist.h"
 #include "config.h"
 #include "dtierd-build.h"
 #include "log.h"
 #include "manager.h"
 #include "report.h"
+#include "topology.h"
 
 static void usage(FILE *f)
 {
@@ -26,12 +28,39 @@ static void usage(FILE *f)
 		"                      whether it was applied (for ExecReload=)\n"
 		"      --cleanup       remove the DAMON state a stopped or crashed dtierd left\n"
 		"                      (its kdamond, DAMON_STAT takeover) and exit\n"
+		"      --show-topology print the NUMA nodes, their memory, CPUs, distances and\n"
+		"                      memory tiers, and what would compete with dtierd; exit\n"
 		"  -v, --verbose       log per-interval measurements (debug level)\n"
 		"  -h, --help          show this help\n"
 		"  -V, --version       show the version\n\n"
 		"Runs in the foreground until SIGTERM or SIGINT; SIGHUP reloads the configuration.\n"
 		"See dtierd(8) and dtierd.conf(5).\n",
 		DTIERD_CONFIG_PATH);
+}
+
+/* --show-topology: read-only; touches no DAMON state. */
+static int show_topology_and_exit(const char *root)
+{
+	Sysfs fs = { .root_fd = -1 };
+	Topology *t = NULL;
+	Coexist cx;
+	int r = sysfs_open(root, &fs);
+
+	if (r >= 0)
+		r = topology_load(&fs, &t);
+	if (r < 0) {
+		log_error("cannot read the NUMA topology under %s: %s", root, strerror(-r));
+		if (fs.root_fd >= 0)
+			sysfs_close(&fs);
+		return EXIT_KERNEL;
+	}
+	topology_print(stdout, t);
+	if (coexist_check(&fs, &cx) == 0)
+		for (size_t i = 0; i < cx.n_msgs; i++)
+			printf("warning: %s\n", cx.msgs[i]);
+	topology_free(t);
+	sysfs_close(&fs);
+	return EXIT_OK;
 }
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -58,10 +87,11 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ "cleanup", no_argument, NULL, 'C' },
 		{ "reload", no_argument, NULL, 'R' },
+		{ "show-topology", no_argument, NULL, 'T' },
 		{},
 	};
 	const char *config_path = DTIERD_CONFIG_PATH, *root = "/";
-	bool test_config = false, cleanup = false, reload = false;
+	bool test_config = false, cleanup = false, reload = false, show_topology = false;
 	int c;
 
 	log_open();
@@ -85,6 +115,9 @@ int main(int argc, char **argv)
 		case 'R':
 			reload = true;
 			break;
+		case 'T':
+			show_topology = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
@@ -101,6 +134,8 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
+	if (show_topology)
+		return show_topology_and_exit(root);
 	if (reload) {
 		/* ExecReload=: systemd 252 has no notify-reload, so make
 		 * `systemctl reload` wait for the outcome here, and fail when

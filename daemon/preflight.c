@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "coexist.h"
 #include "log.h"
 #include "manager.h"
 #include "report.h"
@@ -121,6 +122,12 @@ int preflight_check_kernel(Manager *m)
 		if (m->real_root)
 			report_node_topology(node);
 	}
+	/* NUMA balancing and demotion move the same pages by their own
+	 * rules: say so, and go on (the operator decides). */
+	Coexist cx;
+	if (coexist_check(&m->fs, &cx) == 0)
+		for (size_t i = 0; i < cx.n_msgs; i++)
+			log_warning("%s", cx.msgs[i]);
 	return EXIT_OK;
 }
 

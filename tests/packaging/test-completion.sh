@@ -40,7 +40,7 @@ expect() {
 }
 
 cd "$tmp" || exit 1
-expect "dtierd --" "--cleanup --config --help --reload --root --test-config --verbose --version"
+expect "dtierd --" "--cleanup --config --help --reload --root --show-topology --test-config --verbose --version"
 expect "dtierd --te" "--test-config"
 expect "dtierd --cleanup --" "--config --root"
 expect "dtierd --reload --" "--config"
