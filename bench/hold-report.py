@@ -30,6 +30,9 @@ BAND = 500  # bp: the +-5 points every hold test asserts
 WL_RE = re.compile(r'WORKLOAD t=([0-9.]+) hot_pages=(\d+).* n0_bp=(\d+)')
 START_RE = re.compile(r'WORKLOAD start .*hot_mib=(\d+)')
 CHANGE_RE = re.compile(r'WORKLOAD t=([0-9.]+) hot set (moved|resized)(?: to (?:offset )?(\d+) MiB)?')
+RELOAD_RE = re.compile(r'^reload at workload t=([0-9.]+)')
+RETARGET_RE = re.compile(r'\[dtierd\] dtierd: reload: node 0 target \d+ bp -> (\d+) bp')
+CLAMP_RE = re.compile(r'\[dtierd\] dtierd: node 0: target \d+ bp clamped to (\d+) bp')
 DEBUG_RE = re.compile(r'\[dtierd\] dtierd: node (\d+): hot \d+ KiB measured \d+ bp estimate \d+ bp '
                       r'target (\d+) bp, moved in (\d+) KiB')
 EVENT_RE = re.compile(r'\[dtierd\] dtierd: node 0: hot share [0-9.]+ % (?:reached|left the band of) '
@@ -38,7 +41,7 @@ EVENT_RE = re.compile(r'\[dtierd\] dtierd: node 0: hot share [0-9.]+ % (?:reache
 
 def parse(path):
     run = {'name': os.path.basename(path).replace('.console.log', ''), 'samples': [],
-           'changes': [], 'moved': [], 'target': None, 'hot_mib': 64}
+           'changes': [], 'moved': [], 'target': None, 'hot_mib': 64, 'retarget': [], 'clamped': None}
     t_now = 0.0
     hot_mib = 64
     with open(path, errors='replace') as f:
@@ -46,6 +49,19 @@ def parse(path):
             m = START_RE.search(line)
             if m:
                 hot_mib = run['hot_mib'] = int(m.group(1))
+                continue
+            m = RELOAD_RE.search(line)
+            if m:
+                run['changes'].append((float(m.group(1)), 'reload', hot_mib))
+                continue
+            m = RETARGET_RE.search(line)
+            if m:
+                run['retarget'].append(int(m.group(1)))
+                continue
+            m = CLAMP_RE.search(line)
+            if m and run['clamped'] is None:
+                # the effective target: what the node can hold, as dtierd said
+                run['clamped'] = int(m.group(1))
                 continue
             m = CHANGE_RE.search(line)
             if m:
@@ -76,10 +92,20 @@ def phases(run):
     return [(cuts[i], cuts[i + 1]) for i in range(len(cuts) - 1)]
 
 
+def phase_target(run, a):
+    """The target in force from time A: the configured one, a reload's, or
+    the clamp dtierd announced (the effective target of a node too small)."""
+    tg = run['clamped'] if run['clamped'] is not None else run['target']
+    reloads = [c for c in run['changes'] if c[1] == 'reload' and c[0] <= a]
+    if reloads and run['retarget']:
+        tg = run['retarget'][min(len(reloads), len(run['retarget'])) - 1]
+    return tg
+
+
 def judge_phase(run, a, b):
-    tg = run['target']
+    tg = phase_target(run, a)
     s = [(t, v, h) for t, v, h in run['samples'] if a <= t < b]
-    res = {'from': a, 'to': b, 'reports': len(s)}
+    res = {'from': a, 'to': b, 'reports': len(s), 'target_bp': tg}
     if not s or tg is None:
         res['converged'] = False
         return res
@@ -145,8 +171,8 @@ def main():
     ap.add_argument('--png-dir')
     args = ap.parse_args()
     results = []
-    print('| run | phase (s) | converge (s) | overshoot (pts) | mean err (pts) | sigma (pts) | moved/min (% of hot) |')
-    print('|---|---|---|---|---|---|---|')
+    print('| run | phase (s) | target (%) | converge (s) | overshoot (pts) | mean err (pts) | sigma (pts) | moved/min (% of hot) |')
+    print('|---|---|---|---|---|---|---|---|')
     failed = 0
     for path in args.logs:
         run = parse(path)
@@ -157,7 +183,9 @@ def main():
             p = judge_phase(run, a, b)
             r['phases'].append(p)
             failed += not p['converged']
-            print(f"| {run['name']} | {a:.0f}-{min(b, run['samples'][-1][0]):.0f} | {fmt(p.get('converge_s'))} | "
+            tgt = p.get('target_bp')
+            print(f"| {run['name']} | {a:.0f}-{min(b, run['samples'][-1][0]):.0f} | "
+                  f"{fmt(None if tgt is None else tgt / 100)} | {fmt(p.get('converge_s'))} | "
                   f"{fmt(p.get('overshoot_pts'))} | {fmt(p.get('mean_err_pts'))} | {fmt(p.get('sigma_pts'))} | "
                   f"{fmt(p.get('moved_per_min_pct'))} |")
         if args.png_dir:
