@@ -6,6 +6,16 @@
 #include "metric.h"
 #include "util.h"
 
+static uint64_t gcd_u64(uint64_t a, uint64_t b)
+{
+	while (b) {
+		uint64_t t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
 void controller_init(Controller *c, const CtlParams *p)
 {
 	memset(c, 0, sizeof(*c));
@@ -108,6 +118,7 @@ void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 			if (delta) {
 				c->last_move_ms[i][j] = s->now_ms;
 				c->ever_moved[i][j] = true;
+				c->step_bytes = gcd_u64(c->step_bytes, delta);
 			}
 		}
 
@@ -223,6 +234,17 @@ void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 	if (s->err_bytes && est_total)
 		band = (uint32_t)MIN(MAX((unsigned __int128)band, (unsigned __int128)s->err_bytes * 10000 / est_total),
 				     2500u);
+	/* Nor is a difference smaller than what one move can change: pages
+	 * move in whole folios, so with THP the share takes values a folio
+	 * apart (2 MiB of a 48 MiB hot set: 4.2 points, none of them within
+	 * 1.5 of 60 %), and a 1.5-point band ping-ponged one folio every
+	 * hold_s (7.3, s12). The band covers 0.6 of the step that every move
+	 * so far was a multiple of, at most a PMD folio (the largest DAMON
+	 * migrates; moves that the quota cut are multiples of its powers of
+	 * two, not of a folio). */
+	uint64_t step = MIN(c->step_bytes, CTL_MAX_FOLIO);
+	if (step && est_total)
+		band = (uint32_t)MIN(MAX((unsigned __int128)band, (unsigned __int128)step * 6000 / est_total), 2500u);
 	d->band_bp = band;
 	memmove(c->hist_bp[1], c->hist_bp[0], sizeof(c->hist_bp[0]) * (CTL_BAND_HIST - 1));
 	memcpy(c->hist_bp[0], d->estimate_bp, sizeof(c->hist_bp[0]));

@@ -39,6 +39,8 @@
  * spikes on one node within three intervals got past a median of 3 in the
  * sim. */
 #define CTL_BAND_HIST 5
+/* The largest folio DAMON's paddr migration moves at once: a PMD THP. */
+#define CTL_MAX_FOLIO (2ULL << 20)
 
 typedef struct CtlParams {
 	size_t n;
@@ -99,6 +101,7 @@ typedef struct Controller {
 	uint64_t acc_in[CTL_N], acc_out[CTL_N];
 	uint64_t last_in_ms[CTL_N];
 	uint64_t prev_in[2][CTL_N];   /* bytes moved in during the previous two steps */
+	uint64_t step_bytes;          /* gcd of every move so far: the folio granularity */
 	uint64_t prev_hot[CTL_N];
 	uint32_t hist_bp[CTL_BAND_HIST][CTL_N]; /* last estimates, for the median */
 	uint64_t prev_total;
