@@ -102,6 +102,7 @@ typedef struct Controller {
 	uint64_t last_in_ms[CTL_N];
 	uint64_t prev_in[2][CTL_N];   /* bytes moved in during the previous two steps */
 	uint64_t step_bytes;          /* gcd of every move so far: the folio granularity */
+	bool reach_pending;           /* in band, "reached" not yet shown by the measurement */
 	uint64_t prev_hot[CTL_N];
 	uint32_t hist_bp[CTL_BAND_HIST][CTL_N]; /* last estimates, for the median */
 	uint64_t prev_total;

@@ -83,7 +83,9 @@ static void test_at_target(void **state)
 	controller_step(&c, &s, &d);
 	assert_false(any_run(&d, 2));
 	assert_true(d.in_band);
-	assert_true(d.events & CTL_EV_REACHED);
+	/* In band (nothing moves), but not announced: the first interval's
+	 * measurement is unsettled by definition. */
+	assert_false(d.events & CTL_EV_REACHED);
 	assert_int_equal(d.measured_bp[0], 6000);
 	assert_int_equal(d.estimate_bp[1], 4000);
 	assert_int_equal(d.target_bp[0], 6000);
@@ -99,6 +101,12 @@ static void test_at_target(void **state)
 		assert_true(target == 6000);
 		assert_true(current == 12000);
 	}
+	/* The next, settled interval confirms it: announced once. */
+	s.now_ms += TICK;
+	controller_step(&c, &s, &d);
+	assert_true(d.in_band);
+	assert_int_equal(d.events, CTL_EV_REACHED);
+	assert_int_equal(d.display_bp[0], 6000);
 	/* Staying there: no new REACHED event. */
 	s.now_ms += TICK;
 	controller_step(&c, &s, &d);
