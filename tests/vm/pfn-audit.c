@@ -26,7 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define PAGE 4096ULL
+#define PAGE ((uint64_t)4096)
 #define MAX_NODES 8
 #define KPF_REFERENCED 2
 #define KPF_ACTIVE 6
@@ -48,6 +48,7 @@
 typedef struct Owned {
 	uint64_t pfn;
 	int hot;
+	int seen; /* 1: in a counted region, 2: there but not migratable */
 } Owned;
 
 typedef struct Tally {
@@ -101,6 +102,57 @@ static Owned *read_owned(int pid, uint64_t buf, uint64_t len, uint64_t hot, uint
 	qsort(o, k, sizeof(*o), cmp_owned);
 	*ret_n = k;
 	return o;
+}
+
+static int node_of_pfn(const int *block_node, size_t n_blocks, uint64_t block_pages, uint64_t pfn);
+
+/* Flags of the head of the folio PFN is in (PFN's own if not a tail). */
+static uint64_t head_before(int kpf, uint64_t pfn)
+{
+	for (uint64_t back = 0; back <= 512 && back <= pfn; back++) {
+		uint64_t f = 0;
+		if (pread(kpf, &f, 8, (off_t)((pfn - back) * 8)) != 8)
+			return 0;
+		if (!(f & (1ULL << KPF_TAIL)))
+			return f;
+	}
+	return 0;
+}
+
+/* The workload's hot pages in no counted region (or counted but not
+ * migratable), as PFN ranges with their node: where the measurement is short. */
+static void print_missing(const Owned *o, size_t n, const int *block_node, size_t n_blocks, uint64_t block_pages)
+{
+	for (size_t i = 0; i < n;) {
+		if (!o[i].hot || o[i].seen == 1) {
+			i++;
+			continue;
+		}
+		size_t j = i + 1;
+		while (j < n && o[j].hot && o[j].seen == o[i].seen && o[j].pfn == o[j - 1].pfn + 1)
+			j++;
+		printf("AUDIT-MISSING node=%d pfn=0x%" PRIx64 "-0x%" PRIx64 " kib=%zu %s\n",
+		       node_of_pfn(block_node, n_blocks, block_pages, o[i].pfn), o[i].pfn, o[j - 1].pfn + 1,
+		       (j - i) * 4, o[i].seen == 2 ? "in-region-unmovable" : "no-counted-region");
+		i = j;
+	}
+}
+
+/* The monitoring target's initial regions, as dtierd wrote them. */
+static void print_targets(int kd)
+{
+	for (int i = 0;; i++) {
+		char p[160];
+		snprintf(p, sizeof(p), "/sys/kernel/mm/damon/admin/kdamonds/%d/contexts/0/targets/0/regions/%d/start",
+			 kd, i);
+		uint64_t s = read_u64(p, 10);
+		snprintf(p, sizeof(p), "/sys/kernel/mm/damon/admin/kdamonds/%d/contexts/0/targets/0/regions/%d/end",
+			 kd, i);
+		uint64_t e = read_u64(p, 10);
+		if (s == UINT64_MAX || e == UINT64_MAX)
+			return;
+		printf("AUDIT-TARGET pfn=0x%" PRIx64 "-0x%" PRIx64 "\n", s / PAGE, e / PAGE);
+	}
 }
 
 static bool has_regions(DIR *d)
@@ -192,6 +244,8 @@ int main(int argc, char **argv)
 	uint64_t min_age = read_u64(p, 10);
 	snprintf(sdir + strlen(sdir), sizeof(sdir) - strlen(sdir), "/schemes/%d/tried_regions", sc);
 
+	if (per_region)
+		print_targets(kd);
 	int kpf = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
 	DIR *d = opendir(sdir);
 	/* dtierd's update_schemes_tried_regions empties the directory while
@@ -223,7 +277,9 @@ int main(int argc, char **argv)
 		if (s == UINT64_MAX || e == UINT64_MAX || e <= s || acc < min_acc || age < min_age)
 			continue;
 		n_regions++;
-		uint64_t head = 0;
+		/* A region may start inside a large folio: its tails are what
+		 * their head is. */
+		uint64_t head = head_before(kpf, s / PAGE);
 		Tally piece[MAX_NODES] = { 0 };
 		for (uint64_t pfn = s / PAGE; pfn < e / PAGE; pfn++) {
 			int nd = node_of_pfn(block_node, n_blocks, block_pages, pfn);
@@ -242,11 +298,16 @@ int main(int argc, char **argv)
 					  (1ULL << KPF_NOPAGE) | (1ULL << KPF_OFFLINE) | (1ULL << KPF_PGTABLE) |
 					  (1ULL << KPF_RESERVED)));
 			if (!mig) {
+				Owned k2 = { pfn, 0 }, *o2 = bsearch(&k2, owned, n_owned, sizeof(*owned), cmp_owned);
+				if (o2)
+					o2->seen = 2;
 				x->unmovable += PAGE;
 				continue;
 			}
 			x->migratable += PAGE;
 			Owned key = { pfn, 0 }, *o = bsearch(&key, owned, n_owned, sizeof(*owned), cmp_owned);
+			if (o)
+				o->seen = 1;
 			if (o && o->hot)
 				x->wl_hot += PAGE;
 			else if (o)
@@ -265,10 +326,10 @@ int main(int argc, char **argv)
 			uint64_t w = max_acc ? x->region * acc / max_acc : x->region;
 			x->weighted = w < x->migratable ? w : x->migratable;
 			if (per_region)
-				printf("AUDIT-R node=%d start=0x%" PRIx64 " end=0x%" PRIx64 " nr_accesses=%" PRIu64
+				printf("AUDIT-R node=%d pfn=0x%" PRIx64 "-0x%" PRIx64 " nr_accesses=%" PRIu64
 				       " age=%" PRIu64 " kib=%" PRIu64 " migratable=%" PRIu64 " wl_hot=%" PRIu64
 				       " wl_cold=%" PRIu64 " other=%" PRIu64 "\n",
-				       nd, s, e, acc, age, x->region / 1024, x->migratable / 1024, x->wl_hot / 1024,
+				       nd, s / PAGE, e / PAGE, acc, age, x->region / 1024, x->migratable / 1024, x->wl_hot / 1024,
 				       x->wl_cold / 1024, (x->other_anon + x->other_file + x->other_mapped) / 1024);
 			t[nd].region += x->region;
 			t[nd].migratable += x->migratable;
@@ -311,5 +372,6 @@ int main(int argc, char **argv)
 		       tot_w ? x->weighted * 10000 / tot_w : 0, wl_tot ? wl_truth[nd] * 10000 / wl_tot : 0);
 	}
 	(void)tot_hot;
+	print_missing(owned, n_owned, block_node, n_blocks, block_pages);
 	return 0;
 }

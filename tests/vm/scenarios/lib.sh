@@ -464,7 +464,7 @@ audit_at() {
 		_mib=$(sed -n 's/.* hot set resized to \([0-9]*\) MiB.*/\1/p' "$WORKLOAD_LOG" | tail -n 1)
 		echo "audit at workload t=$(workload_last_t):"
 		dtierd-pfn-audit --pid "$WORKLOAD_PID" --buf "$_buf" --buf-mib "$_size_mib" \
-			--hot $((_buf + ${_off:-0} * 1048576)) --hot-mib "${_mib:-$_hot_mib}"
+			--hot $((_buf + ${_off:-0} * 1048576)) --hot-mib "${_mib:-$_hot_mib}" --regions
 	) > /tmp/audit.log 2>&1 &
 }
 
