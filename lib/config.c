@@ -657,6 +657,15 @@ static bool get_int(Parser *p, const config_setting_t *group, const char *prefix
 	return true;
 }
 
+/* Key NAME of G if written there, else G: where a complaint about a value
+ * (perhaps a default) points. */
+static const config_setting_t *member_or_group(const config_setting_t *g, const char *name)
+{
+	const config_setting_t *s = config_setting_get_member(g, name);
+
+	return s ? s : g;
+}
+
 /* Looks up group NAME of ROOT into *ret (NULL when absent) and checks its
  * keys. Returns true if the group is valid or validly absent. */
 static bool get_group(Parser *p, const config_setting_t *root, const char *name, bool required,
@@ -688,7 +697,7 @@ static bool get_group(Parser *p, const config_setting_t *root, const char *name,
 static bool parse_interval(Parser *p, const config_setting_t *root, Config *c)
 {
 	long long v;
-	bool valid = get_int(p, root, "", "interval_ms", 100, 3600000, false, 1000, &v);
+	bool valid = get_int(p, root, "", "interval_ms", 100, 3600000, true, 1000, &v);
 	c->interval_ms = (unsigned)v;
 	return valid;
 }
@@ -698,28 +707,28 @@ static bool parse_monitor(Parser *p, const config_setting_t *root, Config *c)
 	const config_setting_t *g;
 	long long v;
 
-	bool valid = get_group(p, root, "monitor", true, keys_monitor, &g);
+	bool valid = get_group(p, root, "monitor", false, keys_monitor, &g);
 	if (!g && !valid)
 		return false; /* missing or not a group: its keys are not looked for */
-	valid &= get_int(p, g, "monitor.", "sample_us", 100, 10000000, false, 5000, &v);
+	valid &= get_int(p, g, "monitor.", "sample_us", 100, 10000000, true, 5000, &v);
 	c->monitor.sample_us = (uint64_t)v;
-	valid &= get_int(p, g, "monitor.", "aggr_us", 1000, 100000000, false, 100000, &v);
+	valid &= get_int(p, g, "monitor.", "aggr_us", 1000, 100000000, true, 100000, &v);
 	c->monitor.aggr_us = (uint64_t)v;
-	valid &= get_int(p, g, "monitor.", "min_regions", 3, 100000, false, 10, &v);
+	valid &= get_int(p, g, "monitor.", "min_regions", 3, 100000, true, CONFIG_DEFAULT_MIN_REGIONS, &v);
 	c->monitor.min_regions = (unsigned)v;
-	valid &= get_int(p, g, "monitor.", "max_regions", 3, 100000, false, 1000, &v);
+	valid &= get_int(p, g, "monitor.", "max_regions", 3, 100000, true, 1000, &v);
 	c->monitor.max_regions = (unsigned)v;
 	if (!valid || !g)
-		return false;
+		return valid; /* absent: the defaults, which agree */
 
 	if (c->monitor.aggr_us < c->monitor.sample_us) {
-		report(p, config_setting_get_member(g, "aggr_us"),
+		report(p, member_or_group(g, "aggr_us"),
 		       "monitor.aggr_us = %llu must be >= monitor.sample_us = %llu",
 		       (unsigned long long)c->monitor.aggr_us, (unsigned long long)c->monitor.sample_us);
 		valid = false;
 	}
 	if (c->monitor.min_regions > c->monitor.max_regions) {
-		report(p, config_setting_get_member(g, "min_regions"),
+		report(p, member_or_group(g, "min_regions"),
 		       "monitor.min_regions = %u must be <= monitor.max_regions = %u", c->monitor.min_regions,
 		       c->monitor.max_regions);
 		valid = false;
@@ -745,10 +754,10 @@ static bool parse_hot(Parser *p, const config_setting_t *root, Config *c)
 	const config_setting_t *g;
 	long long v;
 
-	bool valid = get_group(p, root, "hot", true, keys_hot, &g);
+	bool valid = get_group(p, root, "hot", false, keys_hot, &g);
 	if (!g && !valid)
 		return false; /* missing or not a group: its keys are not looked for */
-	valid &= get_int(p, g, "hot.", "min_access_percent", 1, 100, false, 5, &v);
+	valid &= get_int(p, g, "hot.", "min_access_percent", 1, 100, true, 5, &v);
 	c->hot.min_access_percent = (unsigned)v;
 	valid &= get_int(p, g, "hot.", "min_age_ms", 0, 3600000, true, 0, &v);
 	c->hot.min_age_ms = (unsigned)v;

@@ -416,8 +416,8 @@ static void sc_config(const Scenario *sc, Config *ret)
 	*ret = (Config){
 		.interval_ms = sc->interval_ms,
 		.monitor = { .sample_us = 5000, .aggr_us = (uint64_t)sc->k.window_ms * 1000,
-			     .min_regions = 10, .max_regions = 1000 },
-		.hot = { .min_access_percent = 25 },
+			     .min_regions = CONFIG_DEFAULT_MIN_REGIONS, .max_regions = 1000 },
+		.hot = { .min_access_percent = 5 },
 		.migration = { .max_mib_per_s = sc->max_mib_per_s, .deadband_bp = sc->deadband_bp,
 			       .hold_s = sc->hold_s },
 		.n_tiers = n_nodes(sc),
