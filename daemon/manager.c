@@ -61,6 +61,7 @@ static int start_open_root(Manager *m, const char *root, const Sysfs *proto)
 	}
 	if (proto) {
 		m->fs.write_hook = proto->write_hook;
+		m->fs.read_hook = proto->read_hook;
 		m->fs.hook_data = proto->hook_data;
 		m->fs.busy_retries = proto->busy_retries;
 		m->fs.busy_sleep_us = proto->busy_sleep_us;

@@ -5,8 +5,9 @@
  * this interval's measurement) -> which node pairs migrate how much. No files,
  * no clock: the daemon passes the time in.
  *
- * Why it does not ping-pong (what the kernel-native PUSH/PULL recipe does,
- * see shared/docs/anchors.md): in physical mode a page that just migrated
+ * Why it does not ping-pong (what the kernel-native PUSH/PULL recipe with
+ * node_eligible_mem_bp goals does: in the hold benchmark, bench/hold, it
+ * swung 19-94 % on 7.3 and never converged): in physical mode a page that just migrated
  * disappears from its source node at once (the old frame is free, and
  * kpageflags says so) but looks cold on its new node until DAMON re-samples
  * it. Counting only what DAMON sees would make the destination look short

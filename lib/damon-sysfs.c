@@ -42,20 +42,6 @@ int damon_available(const Sysfs *fs)
 	return sysfs_exists(fs, KDAMONDS "/nr_kdamonds") ? 0 : -ENOENT;
 }
 
-/* Reading `pid` takes DAMON's trylock too: the same bounded backoff
- * sysfs_write_str_retry() applies to writes. It reads -1 while the kdamond
- * is stopped. */
-static int read_pid(const Sysfs *fs, const char *kd_dir, int64_t *ret)
-{
-	int r;
-	for (unsigned i = 0;; i++) {
-		r = sysfs_read_s64(fs, ret, "%s/pid", kd_dir);
-		if (r != -EBUSY || i >= fs->busy_retries)
-			return r;
-		usleep(MIN(fs->busy_sleep_us << MIN(i, 6u), 100000u));
-	}
-}
-
 int damon_check_foreign(const Sysfs *fs, char *desc, size_t size)
 {
 	uint64_t nr;
@@ -70,7 +56,7 @@ int damon_check_foreign(const Sysfs *fs, char *desc, size_t size)
 		int64_t pid = -1;
 
 		snprintf(path, sizeof(path), KDAMONDS "/%" PRIu64, k);
-		r = read_pid(fs, path, &pid);
+		r = sysfs_read_s64_retry(fs, &pid, "%s/pid", path); /* -1: stopped */
 		if (r < 0)
 			return r;
 		(void)sysfs_read_u64(fs, &nctx, KDAMONDS "/%" PRIu64 "/contexts/nr_contexts", k);
@@ -354,13 +340,13 @@ int damon_start(Damon *d)
 	d->started = true;
 	/* The kernel thread's pid is what tells ours from a kdamond someone
 	 * else starts at the same index later. */
-	return read_pid(d->fs, d->dir, &d->pid);
+	return sysfs_read_s64_retry(d->fs, &d->pid, "%s/pid", d->dir);
 }
 
 int damon_check_owned(Damon *d)
 {
 	int64_t pid;
-	int r = read_pid(d->fs, d->dir, &pid);
+	int r = sysfs_read_s64_retry(d->fs, &pid, "%s/pid", d->dir);
 	if (r == -ENOENT)
 		return -ESRCH;
 	if (r < 0)
@@ -576,7 +562,7 @@ int damon_adopt(Damon *d, Sysfs *fs, unsigned kd, int64_t kdamond_pid, bool crea
 		return r;
 	if (kd >= nr)
 		return -ENOENT;
-	r = read_pid(fs, d->dir, &pid);
+	r = sysfs_read_s64_retry(fs, &pid, "%s/pid", d->dir);
 	if (r < 0)
 		return r;
 	/* Running as another thread than recorded: recreated by someone. */

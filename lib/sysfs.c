@@ -219,6 +219,34 @@ int sysfs_write_s64(Sysfs *fs, int64_t value, const char *fmt, ...)
 	return write_at(fs, path, buf);
 }
 
+/* The one EBUSY retry: runs ATTEMPT until it returns anything but -EBUSY
+ * or busy_retries ran out, sleeping a doubling busy_sleep_us (at most
+ * 100 ms) in between. DAMON's `state`, `nr_*` and `pid` handlers take
+ * mutex_trylock() and return EBUSY while another DAMON sysfs command runs. */
+static int retry_busy(const Sysfs *fs, int (*attempt)(void *ctx), void *ctx)
+{
+	unsigned sleep_us = fs->busy_sleep_us;
+
+	for (unsigned i = 0;; i++) {
+		int r = attempt(ctx);
+		if (r != -EBUSY || i >= fs->busy_retries)
+			return r;
+		usleep(sleep_us);
+		sleep_us = MIN(sleep_us * 2, 100000u);
+	}
+}
+
+typedef struct WriteOp {
+	Sysfs *fs;
+	const char *path, *value;
+} WriteOp;
+
+static int write_attempt(void *ctx)
+{
+	WriteOp *w = ctx;
+	return write_at(w->fs, w->path, w->value);
+}
+
 int sysfs_write_str_retry(Sysfs *fs, const char *value, const char *fmt, ...)
 {
 	char path[PATH_MAX];
@@ -229,13 +257,32 @@ int sysfs_write_str_retry(Sysfs *fs, const char *value, const char *fmt, ...)
 	va_end(ap);
 	if (r < 0)
 		return r;
+	WriteOp w = { fs, path, value };
+	return retry_busy(fs, write_attempt, &w);
+}
 
-	unsigned sleep_us = fs->busy_sleep_us;
-	for (unsigned attempt = 0;; attempt++) {
-		r = write_at(fs, path, value);
-		if (r != -EBUSY || attempt >= fs->busy_retries)
-			return r;
-		usleep(sleep_us);
-		sleep_us = MIN(sleep_us * 2, 100000u);
-	}
+typedef struct ReadS64Op {
+	const Sysfs *fs;
+	const char *path;
+	int64_t *ret;
+} ReadS64Op;
+
+static int read_s64_attempt(void *ctx)
+{
+	ReadS64Op *o = ctx;
+	return sysfs_read_s64(o->fs, o->ret, "%s", o->path);
+}
+
+int sysfs_read_s64_retry(const Sysfs *fs, int64_t *ret, const char *fmt, ...)
+{
+	char path[PATH_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	int r = vpath(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return r;
+	ReadS64Op o = { fs, path, ret };
+	return retry_busy(fs, read_s64_attempt, &o);
 }

@@ -64,3 +64,6 @@ int sysfs_write_s64(Sysfs *fs, int64_t value, const char *fmt, ...)
  * another -errno. */
 int sysfs_write_str_retry(Sysfs *fs, const char *value, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Like sysfs_read_s64(), with the same EBUSY retry (DAMON's `pid`). */
+int sysfs_read_s64_retry(const Sysfs *fs, int64_t *ret, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));

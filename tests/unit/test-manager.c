@@ -44,30 +44,23 @@ typedef struct Env {
 	unsigned n_intent_checks, n_intent_missing;
 } Env;
 
-/* EBUSY on reads: sysfs.c has a write hook only, so this test links with
- * --wrap=sysfs_read_s64 (how damon-sysfs.c reads `pid`, under DAMON's
- * trylock) and fails the next READ_BUSY reads of a path ending in
- * read_busy_suffix. */
+/* EBUSY on reads: a read hook that fails the next read_busy_left reads of
+ * a path ending in read_busy_suffix (DAMON's `pid` and `state` handlers
+ * take a trylock and return EBUSY). */
 static char read_busy_suffix[64];
 static unsigned read_busy_left, read_busy_hits;
 
-int __real_sysfs_read_s64(const Sysfs *fs, int64_t *ret, const char *fmt, ...);
-int __wrap_sysfs_read_s64(const Sysfs *fs, int64_t *ret, const char *fmt, ...);
-int __wrap_sysfs_read_s64(const Sysfs *fs, int64_t *ret, const char *fmt, ...)
+static int busy_read_hook(void *userdata, const char *path)
 {
-	char path[PATH_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(path, sizeof(path), fmt, ap);
-	va_end(ap);
 	size_t n = strlen(path), k = strlen(read_busy_suffix);
+
+	(void)userdata;
 	if (read_busy_left > 0 && k && n >= k && strcmp(path + n - k, read_busy_suffix) == 0) {
 		read_busy_left--;
 		read_busy_hits++;
 		return -EBUSY;
 	}
-	return __real_sysfs_read_s64(fs, ret, "%s", path);
+	return 0;
 }
 
 static const char *conf_hot(const char *extra, unsigned share0, unsigned hot_percent)
@@ -502,6 +495,7 @@ static void test_tick_read_ebusy(void **state)
 	Env *e = *state;
 	FakeDamon *f = &e->f;
 
+	f->fs.read_hook = busy_read_hook;
 	start_ok(e);
 	assert_int_equal(tick(e), 0);
 	snprintf(read_busy_suffix, sizeof(read_busy_suffix), K0 "/pid");

@@ -8,10 +8,12 @@ build's `meson install --destdir`.
 Exit status: 0 scenario passed, 1 scenario failed (or a prerequisite is missing
 under CI=true), 77 a prerequisite is missing (meson reports "skipped").
 
-Facts behind the choices here are in shared/docs/vm-testing.md: TCG only,
--cpu qemu64,-cx16, oops=panic plus one retry of a guest that never reached the
-scenario (the 7.3 kernel oopses early in ~1 boot out of 20), kernels fetched
-with apt through a private configuration.
+The choices, as measured on this project's 2-core build machine: TCG only
+(KVM is not usable there), -cpu qemu64,-cx16 (boots both kernel lines
+reliably; -cpu max and -cpu EPYC crashed the guest with a double fault in the
+slab allocator), oops=panic plus one retry of a guest that never reached
+the scenario (the 7.3 kernel oopses early in ~1 boot out of 20), kernels
+fetched with apt through a private configuration (tests/vm/README.md).
 """
 
 import argparse
