@@ -99,14 +99,13 @@ static void clamp_targets(const Controller *c, const CtlSample *s, const uint64_
 	}
 }
 
-void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
+/* What moved since the last step, per pair and per node (counters only
+ * grow; a smaller value means the scheme was recreated). */
+static void account_moves(Controller *c, const CtlSample *s, CtlDecision *d, uint64_t *moved_in,
+			  uint64_t *moved_out)
 {
 	size_t n = c->p.n;
-	memset(d, 0, sizeof(*d));
 
-	/* 1. What moved since the last step (counters only grow; a smaller
-	 *    value means the scheme was recreated). */
-	uint64_t moved_in[CTL_N] = { 0 }, moved_out[CTL_N] = { 0 };
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < n; j++) {
 			uint64_t a = s->applied[i][j], prev = c->prev_applied[i][j];
@@ -122,60 +121,76 @@ void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 				c->step_bytes = gcd_u64(c->step_bytes, delta);
 			}
 		}
+}
 
-	/* 2. Unseen bytes, per destination: what it held before this episode
-	 *    plus what moved in, minus what moved out, minus what is measured
-	 *    there now. Never more than what moved in; fading after the last
-	 *    arrival so a hot set that really shrank leaves no phantom. */
-	bool unseen_any = false;
-	uint64_t est[CTL_N], est_total = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (moved_in[i] && !c->acc_in[i]) {
-			c->base[i] = c->prev_hot[i];
-			c->acc_out[i] = 0;
-		}
-		if (moved_in[i])
-			c->last_in_ms[i] = s->now_ms;
-		c->acc_in[i] += moved_in[i];
-		if (c->acc_in[i])
-			c->acc_out[i] += moved_out[i];
-		double unseen = 0;
-		if (c->acc_in[i]) {
-			double expect = (double)c->base[i] + (double)c->acc_in[i] - (double)c->acc_out[i];
-			unseen = MIN(MAX(expect - (double)s->hot_bytes[i], 0.0), (double)c->acc_in[i]);
-			unseen *= exp(-(double)(s->now_ms - c->last_in_ms[i]) / (double)c->p.unseen_tau_ms);
-			/* Only what arrived in the last three intervals can be
-			 * unseen: in the VM runs every destination's
-			 * measurement caught up within two. Older "unseen"
-			 * bytes are phantoms of a hot set that changed under
-			 * the move (seen on 7.3: the old hot pages on node 0
-			 * fading after the hot set moved read as 2 points of
-			 * unseen arrivals, and dtierd stopped 2 points short). */
-			unseen = MIN(unseen, (double)(moved_in[i] + c->prev_in[0][i] + c->prev_in[1][i]));
-			/* Caught up (or faded): the episode is over. */
-			if (unseen < 0.005 * (double)c->acc_in[i] + 4096) {
-				unseen = 0;
-				c->acc_in[i] = c->acc_out[i] = 0;
-			}
-		}
+/* Bytes that moved into node I and DAMON has not seen there yet: what it
+ * held before this episode plus what moved in, minus what moved out, minus
+ * what is measured there now. Never more than what moved in; fading after
+ * the last arrival so a hot set that really shrank leaves no phantom. */
+static double unseen_on(Controller *c, const CtlSample *s, size_t i, uint64_t moved_in, uint64_t moved_out)
+{
+	if (moved_in && !c->acc_in[i]) {
+		c->base[i] = c->prev_hot[i];
+		c->acc_out[i] = 0;
+	}
+	if (moved_in)
+		c->last_in_ms[i] = s->now_ms;
+	c->acc_in[i] += moved_in;
+	if (c->acc_in[i])
+		c->acc_out[i] += moved_out;
+	if (!c->acc_in[i])
+		return 0;
+
+	double expect = (double)c->base[i] + (double)c->acc_in[i] - (double)c->acc_out[i];
+	double unseen = MIN(MAX(expect - (double)s->hot_bytes[i], 0.0), (double)c->acc_in[i]);
+	unseen *= exp(-(double)(s->now_ms - c->last_in_ms[i]) / (double)c->p.unseen_tau_ms);
+	/* Only what arrived in the last three intervals can be unseen: in the
+	 * VM runs every destination's measurement caught up within two. Older
+	 * "unseen" bytes are phantoms of a hot set that changed under the move
+	 * (seen on 7.3: the old hot pages on node 0 fading after the hot set
+	 * moved read as 2 points of unseen arrivals, and dtierd stopped 2
+	 * points short). */
+	unseen = MIN(unseen, (double)(moved_in + c->prev_in[0][i] + c->prev_in[1][i]));
+	/* Caught up (or faded): the episode is over. */
+	if (unseen < 0.005 * (double)c->acc_in[i] + 4096) {
+		unseen = 0;
+		c->acc_in[i] = c->acc_out[i] = 0;
+	}
+	return unseen;
+}
+
+/* Each node's estimate, the measurement plus its unseen arrivals; returns
+ * their total and sets *RET_UNSEEN if any node has some. */
+static uint64_t estimate_unseen(Controller *c, const CtlSample *s, const uint64_t *moved_in,
+				const uint64_t *moved_out, uint64_t *est, bool *ret_unseen)
+{
+	uint64_t total = 0;
+
+	*ret_unseen = false;
+	for (size_t i = 0; i < c->p.n; i++) {
+		double unseen = unseen_on(c, s, i, moved_in[i], moved_out[i]);
 		c->prev_in[1][i] = c->prev_in[0][i];
 		c->prev_in[0][i] = moved_in[i];
 		est[i] = s->hot_bytes[i] + (uint64_t)unseen;
-		unseen_any = unseen_any || est[i] != s->hot_bytes[i];
-		est_total += est[i];
+		*ret_unseen = *ret_unseen || est[i] != s->hot_bytes[i];
+		total += est[i];
 		c->prev_hot[i] = s->hot_bytes[i];
 	}
+	return total;
+}
 
-	/* More vanished than bytes in flight can explain (the hot set changed
-	 * under a move: the moved pages went cold and will never show up):
-	 * end every episode rather than carry phantoms. Judged against the
-	 * median of the last three estimated totals. */
+/* More vanished than bytes in flight can explain (the hot set changed under
+ * a move: the moved pages went cold and will never show up): end every
+ * episode rather than carry phantoms. Judged against the median of the last
+ * three estimated totals. Returns the (new) estimated total. */
+static uint64_t drop_phantoms(Controller *c, const CtlSample *s, uint64_t *est, uint64_t est_total)
+{
 	if (c->n_est_hist == 3) {
 		uint64_t a = c->est_total_hist[0], b = c->est_total_hist[1], m3 = c->est_total_hist[2];
 		uint64_t med = MAX(MIN(a, b), MIN(MAX(a, b), m3));
 		if (est_total * 4 < med * 3) {
 			est_total = 0;
-			for (size_t i = 0; i < n; i++) {
+			for (size_t i = 0; i < c->p.n; i++) {
 				c->acc_in[i] = c->acc_out[i] = 0;
 				est[i] = s->hot_bytes[i];
 				est_total += est[i];
@@ -185,25 +200,32 @@ void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 	memmove(&c->est_total_hist[1], &c->est_total_hist[0], 2 * sizeof(c->est_total_hist[0]));
 	c->est_total_hist[0] = est_total;
 	c->n_est_hist = MIN(c->n_est_hist + 1, 3u);
+	return est_total;
+}
 
-	/* Settled? Compare this measured total with the previous one. */
-	uint64_t meas_total = 0;
-	for (size_t i = 0; i < n; i++)
-		meas_total += s->hot_bytes[i];
-	uint64_t diff = meas_total > c->prev_total ? meas_total - c->prev_total : c->prev_total - meas_total;
-	d->settling = !c->started || diff * 100 > (uint64_t)c->p.settle_pct * MAX(c->prev_total, 1u);
-	c->prev_total = meas_total;
+/* Unsettled: the measured total moved by more than settle_pct since the
+ * previous interval (migration conserves hot bytes). */
+static bool judge_settled(Controller *c, const CtlSample *s)
+{
+	uint64_t total = 0;
 
-	/* 3. Estimate. */
-	d->estimate_total = est_total;
-	metric_shares_bp(s->hot_bytes, n, d->measured_bp);
-	metric_shares_bp(est, n, d->estimate_bp);
+	for (size_t i = 0; i < c->p.n; i++)
+		total += s->hot_bytes[i];
+	uint64_t diff = total > c->prev_total ? total - c->prev_total : c->prev_total - total;
+	bool settling = !c->started || diff * 100 > (uint64_t)c->p.settle_pct * MAX(c->prev_total, 1u);
+	c->prev_total = total;
+	return settling;
+}
 
-	/* 4. Effective targets. The capacity clamp acts only on a settled
-	 *    measurement: at start DAMON's first coarse regions read far more
-	 *    hot bytes than there are (seen on 7.3: a 64 MiB hot set clamped
-	 *    node 0 to 23.87 % on a 963 MiB node that then held 60 % of it). */
+/* The targets after the capacity clamp. The clamp acts only on a settled
+ * measurement: at start DAMON's first coarse regions read far more hot bytes
+ * than there are (seen on 7.3: a 64 MiB hot set clamped node 0 to 23.87 % on
+ * a 963 MiB node that then held 60 % of it). */
+static void effective_targets(Controller *c, const CtlSample *s, const uint64_t *est, uint64_t est_total,
+			      CtlDecision *d)
+{
 	bool clamped[CTL_N];
+
 	if (d->settling) {
 		memcpy(d->target_bp, c->eff_bp, sizeof(d->target_bp));
 		memcpy(clamped, c->clamped, sizeof(clamped));
@@ -211,52 +233,47 @@ void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 		clamp_targets(c, s, est, est_total, d->target_bp, clamped);
 		memcpy(c->eff_bp, d->target_bp, sizeof(c->eff_bp));
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < c->p.n; i++) {
 		d->clamped[i] = clamped[i];
 		if (clamped[i] != c->clamped[i])
 			d->events |= CTL_EV_CLAMPED;
 		c->clamped[i] = clamped[i];
 	}
+}
 
-	c->started = true;
-	c->last_ms = s->now_ms;
-
-	/* Nothing hot measured: nothing to place. */
-	memcpy(d->display_bp, d->estimate_bp, sizeof(d->display_bp));
-	if (est_total == 0) {
-		d->in_band = c->in_band;
-		return;
-	}
-
-	/* 5. Band with hysteresis: stop inside the deadband; resume only when
-	 *    the median of the last (up to five, at least three) estimates is
-	 *    past twice the deadband. A difference within the measurement's
-	 *    own error bound is no reason to move: the band is at least that
-	 *    wide. */
+/* The deadband for this interval. A difference within the measurement's own
+ * error bound is no reason to move: the band is at least that wide. Nor is
+ * a difference smaller than what one move can change: pages move in whole
+ * folios, so with THP the share takes values a folio apart (2 MiB of a 48
+ * MiB hot set: 4.2 points, none of them within 1.5 of 60 %), and a
+ * 1.5-point band ping-ponged one folio every hold_s (7.3, s12). The band
+ * covers 0.6 of the step that every move so far was a multiple of, at most
+ * a PMD folio (the largest DAMON migrates; moves that the quota cut are
+ * multiples of its powers of two, not of a folio). */
+static uint32_t band_width(const Controller *c, const CtlSample *s, uint64_t est_total)
+{
 	uint32_t band = c->p.deadband_bp;
-	if (s->err_bytes && est_total)
+
+	if (s->err_bytes)
 		band = (uint32_t)MIN(MAX((unsigned __int128)band, (unsigned __int128)s->err_bytes * 10000 / est_total),
 				     2500u);
-	/* Nor is a difference smaller than what one move can change: pages
-	 * move in whole folios, so with THP the share takes values a folio
-	 * apart (2 MiB of a 48 MiB hot set: 4.2 points, none of them within
-	 * 1.5 of 60 %), and a 1.5-point band ping-ponged one folio every
-	 * hold_s (7.3, s12). The band covers 0.6 of the step that every move
-	 * so far was a multiple of, at most a PMD folio (the largest DAMON
-	 * migrates; moves that the quota cut are multiples of its powers of
-	 * two, not of a folio). */
 	uint64_t step = MIN(c->step_bytes, CTL_MAX_FOLIO);
-	if (step && est_total)
+	if (step)
 		band = (uint32_t)MIN(MAX((unsigned __int128)band, (unsigned __int128)step * 6000 / est_total), 2500u);
-	d->band_bp = band;
+	return band;
+}
+
+/* Records this interval's estimates and returns the worst distance from
+ * target of the median of the recent ones (up to CTL_BAND_HIST), putting
+ * each node's median in D->display_bp. */
+static uint32_t worst_median_error(Controller *c, CtlDecision *d)
+{
+	uint32_t worst = 0;
+
 	memmove(c->hist_bp[1], c->hist_bp[0], sizeof(c->hist_bp[0]) * (CTL_BAND_HIST - 1));
 	memcpy(c->hist_bp[0], d->estimate_bp, sizeof(c->hist_bp[0]));
 	c->n_hist = MIN(c->n_hist + 1, (unsigned)CTL_BAND_HIST);
-	int32_t err[CTL_N];
-	uint32_t worst = 0, worst_median = 0;
-	for (size_t i = 0; i < n; i++) {
-		err[i] = (int32_t)d->target_bp[i] - (int32_t)d->estimate_bp[i];
-		worst = MAX(worst, (uint32_t)abs(err[i]));
+	for (size_t i = 0; i < c->p.n; i++) {
 		/* Median of the estimates so far (insertion sort of <= 5). */
 		uint32_t v[CTL_BAND_HIST];
 		for (unsigned k = 0; k < c->n_hist; k++) {
@@ -268,14 +285,21 @@ void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 		}
 		uint32_t med = v[c->n_hist / 2];
 		d->display_bp[i] = med;
-		worst_median = MAX(worst_median, (uint32_t)abs((int32_t)d->target_bp[i] - (int32_t)med));
+		worst = MAX(worst, (uint32_t)abs((int32_t)d->target_bp[i] - (int32_t)med));
 	}
-	/* An operator is told "reached" only once the measurement itself
-	 * shows it: no bytes still counted as unseen, nothing settling (seen
-	 * on 7.3: announced at 62.2 % on an estimate with bytes in flight,
-	 * while the workload sat at 58.3 %). Migration stops at once all the
-	 * same. */
-	bool confirmed = !unseen_any && !d->settling;
+	return worst;
+}
+
+/* The band with hysteresis: stop inside the deadband; resume only when the
+ * median of the last (up to five, at least three) estimates is past twice
+ * the deadband. An operator is told "reached" only once the measurement
+ * itself shows it: no bytes still counted as unseen, nothing settling (seen
+ * on 7.3: announced at 62.2 % on an estimate with bytes in flight, while the
+ * workload sat at 58.3 %). Migration stops at once all the same. */
+static void judge_band(Controller *c, CtlDecision *d, uint32_t worst, uint32_t worst_median, bool confirmed)
+{
+	uint32_t band = d->band_bp;
+
 	if (c->in_band) {
 		if (c->n_hist >= 3 && worst_median > 2 * band) {
 			c->in_band = false;
@@ -299,13 +323,18 @@ void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 			c->reach_pending = true;
 	}
 	d->in_band = c->in_band;
-	if (c->in_band || d->settling)
-		return;
+}
 
-	/* 6. Flows: match the largest deficit with the largest surplus,
-	 *    greedily, moving gain_pct of the smaller of the two. */
+/* Flows: match the largest deficit with the largest surplus, greedily,
+ * moving gain_pct of the smaller of the two; never undo a recent move of
+ * the opposite direction (hold_ms). */
+static void plan_flows(const Controller *c, const CtlSample *s, const int32_t *err, uint64_t est_total,
+		       CtlDecision *d)
+{
+	size_t n = c->p.n;
 	int32_t need[CTL_N];
-	memcpy(need, err, sizeof(err));
+
+	memcpy(need, err, n * sizeof(*need));
 	for (size_t round = 0; round < n * n; round++) {
 		size_t dst = 0, src = 0;
 		for (size_t i = 1; i < n; i++) {
@@ -319,7 +348,6 @@ void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 		int32_t amount_bp = MIN(need[dst], -need[src]);
 		need[dst] -= amount_bp;
 		need[src] += amount_bp;
-		/* Do not undo a recent move of the opposite direction. */
 		if (c->ever_moved[dst][src] && s->now_ms - c->last_move_ms[dst][src] < c->p.hold_ms)
 			continue;
 		uint64_t bytes = (uint64_t)((unsigned __int128)est_total * (uint64_t)amount_bp / 10000);
@@ -328,6 +356,42 @@ void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 		d->run[src][dst] = true;
 		d->bytes_per_tick[src][dst] += bytes;
 	}
+}
+
+void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
+{
+	uint64_t moved_in[CTL_N] = { 0 }, moved_out[CTL_N] = { 0 }, est[CTL_N];
+	bool unseen_any;
+
+	memset(d, 0, sizeof(*d));
+	account_moves(c, s, d, moved_in, moved_out);
+	uint64_t est_total = estimate_unseen(c, s, moved_in, moved_out, est, &unseen_any);
+	est_total = drop_phantoms(c, s, est, est_total);
+	d->settling = judge_settled(c, s);
+	d->estimate_total = est_total;
+	metric_shares_bp(s->hot_bytes, c->p.n, d->measured_bp);
+	metric_shares_bp(est, c->p.n, d->estimate_bp);
+	effective_targets(c, s, est, est_total, d);
+	c->started = true;
+	c->last_ms = s->now_ms;
+
+	memcpy(d->display_bp, d->estimate_bp, sizeof(d->display_bp));
+	if (est_total == 0) { /* nothing hot measured: nothing to place */
+		d->in_band = c->in_band;
+		return;
+	}
+	d->band_bp = band_width(c, s, est_total);
+	int32_t err[CTL_N];
+	uint32_t worst = 0;
+	for (size_t i = 0; i < c->p.n; i++) {
+		err[i] = (int32_t)d->target_bp[i] - (int32_t)d->estimate_bp[i];
+		worst = MAX(worst, (uint32_t)abs(err[i]));
+	}
+	uint32_t worst_median = worst_median_error(c, d);
+	judge_band(c, d, worst, worst_median, !unseen_any && !d->settling);
+	if (c->in_band || d->settling)
+		return;
+	plan_flows(c, s, err, est_total, d);
 }
 
 void controller_goal_values(const CtlDecision *d, size_t s, size_t dst, bool temporal, uint64_t *ret_target,
