@@ -13,6 +13,7 @@
 #include "dtierd-build.h"
 #include "log.h"
 #include "manager.h"
+#include "publish.h"
 #include "report.h"
 #include "topology.h"
 
@@ -171,18 +172,24 @@ int main(int argc, char **argv)
 		}
 		config_errors_clear(&cerrs);
 		char *run_dir = manager_run_dir(root, ccfg ? ccfg->run_dir : "/run/dtierd");
-		config_free(ccfg);
-		if (!run_dir)
+		if (!run_dir) {
+			config_free(ccfg);
 			return EXIT_RUNTIME;
+		}
 		int r = sysfs_open(root, &fs);
 		if (r < 0) {
 			log_error("cannot open root directory %s: %s", root, strerror(-r));
 			free(run_dir);
+			config_free(ccfg);
 			return EXIT_USAGE;
 		}
 		r = manager_recover(&fs, run_dir);
 		sysfs_close(&fs);
 		free(run_dir);
+		/* Only once no dtierd runs: a crashed one left dtierd_up 1. */
+		if (r == 0)
+			publish_cleanup(ccfg, root);
+		config_free(ccfg);
 		return r == 0 ? EXIT_OK : r == -EALREADY || r == -EPERM ? EXIT_REFUSED : EXIT_RUNTIME;
 	}
 

@@ -295,6 +295,7 @@ int manager_stop(Manager *m)
 	int r = 0;
 
 	m->timer = sd_event_source_unref(m->timer);
+	publish_stop(m);
 	if (m->recorded) {
 		r = stop_undo_damon(m);
 		if (r == 0)

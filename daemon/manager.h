@@ -66,6 +66,9 @@ typedef struct Manager {
 	CostStats cost_stats;
 	uint64_t errors_total;
 	char last_error[STATUS_TEXT_MAX];
+	char *prom_path;        /* cfg->prometheus_textfile under root, as last written */
+	bool status_failing;    /* the last write of status.json failed (said once) */
+	bool prom_failing;      /* the last write of prom_path failed (said once) */
 	sd_event *event;
 	sd_event_source *timer;
 } Manager;

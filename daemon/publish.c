@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "prom.h"
 #include "publish.h"
 #include "status.h"
 #include "util.h"
@@ -24,6 +25,7 @@ void publish_init(Manager *m)
 	DtierdStatus *prev = calloc(1, sizeof(*prev));
 	size_t n = m->cfg->n_tiers;
 
+	m->status_failing = m->prom_failing = false;
 	cost_ring_init(&m->cost, 0);
 	memset(m->mig_win, 0, sizeof(m->mig_win));
 	snprintf(path, sizeof(path), "%s/%s", m->run_dir, STATUS_FILE);
@@ -82,6 +84,64 @@ static void fill_pairs(Manager *m, const Actuation *a, uint64_t now, DtierdStatu
 		}
 }
 
+/* Says once that PATH cannot be written (R), and once that it can again.
+ * *FAILING is what the previous write did. */
+static void said_once(bool *failing, const char *path, int r)
+{
+	if (r < 0 && !*failing)
+		log_warning("cannot write %s: %s; retrying each interval without saying it again, ignoring", path,
+			    strerror(-r));
+	else if (r >= 0 && *failing)
+		log_notice("writing %s again", path);
+	*failing = r < 0;
+}
+
+/* The stopped form into the file dtierd is leaving (a reload changed the
+ * path, or dtierd stops). */
+static void prom_retire(Manager *m)
+{
+	if (!m->prom_path)
+		return;
+	int r = prom_write_file(m->prom_path, NULL);
+	if (r < 0 && !m->prom_failing)
+		log_warning("cannot write %s: %s, ignoring", m->prom_path, strerror(-r));
+	free(m->prom_path);
+	m->prom_path = NULL;
+	m->prom_failing = false;
+}
+
+static void publish_prom(Manager *m, const DtierdStatus *st)
+{
+	const char *conf = m->cfg->prometheus_textfile;
+	_cleanup_free_ char *want = conf ? manager_run_dir(m->root, conf) : NULL;
+
+	if (conf && !want)
+		return;
+	if (!want || !m->prom_path || strcmp(want, m->prom_path) != 0) {
+		prom_retire(m);
+		m->prom_path = TAKE_PTR(want);
+	}
+	if (m->prom_path)
+		said_once(&m->prom_failing, m->prom_path, prom_write_file(m->prom_path, st));
+}
+
+void publish_stop(Manager *m)
+{
+	prom_retire(m);
+}
+
+void publish_cleanup(const Config *cfg, const char *root)
+{
+	if (!cfg || !cfg->prometheus_textfile)
+		return;
+	_cleanup_free_ char *path = manager_run_dir(root, cfg->prometheus_textfile);
+	if (!path || access(path, F_OK) < 0)
+		return;
+	int r = prom_write_file(path, NULL);
+	if (r < 0)
+		log_warning("cannot write %s: %s, ignoring", path, strerror(-r));
+}
+
 void publish_tick(Manager *m, const HotShare *hs, const CtlDecision *d, const Actuation *a, uint64_t cpu_us)
 {
 	DtierdStatus *st = calloc(1, sizeof(*st));
@@ -112,8 +172,9 @@ void publish_tick(Manager *m, const HotShare *hs, const CtlDecision *d, const Ac
 	snprintf(st->last_error, sizeof(st->last_error), "%s", m->last_error);
 	fill_nodes(m, hs, d, st);
 	fill_pairs(m, a, now, st);
-	int r = status_write(m->run_dir, st);
-	if (r < 0)
-		log_warning("cannot write %s/%s: %s, ignoring", m->run_dir, STATUS_FILE, strerror(-r));
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", m->run_dir, STATUS_FILE);
+	said_once(&m->status_failing, path, status_write(m->run_dir, st));
+	publish_prom(m, st);
 	free(st);
 }

@@ -23,6 +23,7 @@ void config_free(Config *c)
 		return;
 	free(c->path);
 	free(c->run_dir);
+	free(c->prometheus_textfile);
 	free(c);
 }
 
@@ -540,7 +541,7 @@ static bool literal_value(const Literal *lit, long long *ret)
 /* Keys allowed in each group; anything else is a typo the operator wants to
  * hear about rather than a silently ignored setting. */
 static const char *const keys_top[] = { "interval_ms", "monitor", "hot", "migration", "measure",
-					"tiers", "damon_stat_takeover", "run_dir", NULL };
+					"tiers", "damon_stat_takeover", "run_dir", "prometheus_textfile", NULL };
 static const char *const keys_monitor[] = { "sample_us", "aggr_us", "min_regions", "max_regions", NULL };
 static const char *const keys_hot[] = { "min_access_percent", "min_age_ms", NULL };
 static const char *const keys_migration[] = { "max_mib_per_s", "deadband_bp", "hold_s", NULL };
@@ -828,6 +829,38 @@ static int parse_run_dir(Parser *p, const config_setting_t *root, Config *c)
 	return c->run_dir ? valid : -ENOMEM;
 }
 
+/* Whether PATH names a file node_exporter's textfile collector reads: an
+ * absolute path whose last component is NAME.prom (the collector ignores
+ * every other file in its directory). */
+static bool valid_textfile_path(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	size_t n;
+
+	if (path[0] != '/' || !base)
+		return false;
+	base++;
+	n = strlen(base);
+	return n > strlen(".prom") && strcmp(base + n - strlen(".prom"), ".prom") == 0 && base[0] != '.';
+}
+
+/* prometheus_textfile = "/var/lib/prometheus/node-exporter/dtierd.prom";
+ * optional, off when absent. Returns 1 if valid, 0 if not, -ENOMEM. */
+static int parse_prometheus_textfile(Parser *p, const config_setting_t *root, Config *c)
+{
+	const config_setting_t *s = config_setting_get_member(root, "prometheus_textfile");
+
+	if (!s)
+		return 1;
+	const char *str = config_setting_get_string(s);
+	if (!str || !valid_textfile_path(str) || strlen(str) >= PATH_MAX) {
+		report(p, s, "prometheus_textfile must be an absolute path to NAME.prom");
+		return 0;
+	}
+	c->prometheus_textfile = strdup(str);
+	return c->prometheus_textfile ? 1 : -ENOMEM;
+}
+
 /* tiers[I] = { node = N; hot_share_bp = B; }. *RET_NODE_VALID says whether
  * the node was read, for the duplicate check: a missing or invalid node is
  * 0 here and would also be reported as "listed twice". */
@@ -917,6 +950,12 @@ static int parse(Parser *p, config_t *cf, Config **ret)
 	valid &= parse_measure(p, root, c);
 	valid &= parse_damon_stat_takeover(p, root, c);
 	int r = parse_run_dir(p, root, c);
+	if (r < 0) {
+		config_free(c);
+		return r;
+	}
+	valid &= r > 0;
+	r = parse_prometheus_textfile(p, root, c);
 	if (r < 0) {
 		config_free(c);
 		return r;
@@ -1018,6 +1057,8 @@ void config_print(const Config *c, void *fp)
 		(unsigned long long)c->measure.kpageflags_max_pages);
 	fprintf(f, "damon_stat_takeover = %s;\n", c->damon_stat_takeover ? "true" : "false");
 	fprintf(f, "run_dir = \"%s\";\n", c->run_dir);
+	if (c->prometheus_textfile)
+		fprintf(f, "prometheus_textfile = \"%s\";\n", c->prometheus_textfile);
 	fprintf(f, "tiers = (\n");
 	for (size_t i = 0; i < c->n_tiers; i++)
 		fprintf(f, "  { node = %d; hot_share_bp = %u; }%s\n", c->tiers[i].node, c->tiers[i].hot_share_bp,

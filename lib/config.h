@@ -52,6 +52,7 @@ typedef struct Config {
 	} measure;
 	bool damon_stat_takeover;
 	char *run_dir;
+	char *prometheus_textfile; /* NULL: no Prometheus export */
 	size_t n_tiers;
 	TierConfig tiers[CONFIG_MAX_TIERS];
 } Config;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <inttypes.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "prom.h"
 #include "util.h"
@@ -127,10 +129,27 @@ int prom_to_text_stopped(FILE *f)
 
 static int write_prom(FILE *f, const void *userdata)
 {
+	/* Before the rename: node_exporter (user prometheus on Debian) must be
+	 * able to read it from its first appearance, and dtierd's unit runs
+	 * with UMask=0077. */
+	if (fchmod(fileno(f), 0644) < 0)
+		return -errno;
 	return userdata ? prom_to_text(userdata, f) : prom_to_text_stopped(f);
 }
 
 int prom_write(const char *dir, const DtierdStatus *st)
 {
 	return status_write_atomic(dir, PROM_FILE, write_prom, st);
+}
+
+int prom_write_file(const char *path, const DtierdStatus *st)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash || slash[1] == '\0')
+		return -EINVAL;
+	_cleanup_free_ char *dir = slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
+	if (!dir)
+		return -ENOMEM;
+	return status_write_atomic(dir, slash + 1, write_prom, st);
 }

@@ -26,3 +26,8 @@ int prom_to_text_stopped(FILE *f);
 /* Writes DIR/dtierd.prom atomically from ST, or the stopped form if ST is
  * NULL. Returns 0 or -errno (-ENOTDIR if DIR is not a directory). */
 int prom_write(const char *dir, const DtierdStatus *st);
+/* The same for PATH, an absolute path whose directory exists (the config's
+ * prometheus_textfile): the temp file goes beside it. The file is mode 0644
+ * whatever the umask, for node_exporter, which runs as its own user. Returns
+ * 0 or -errno (-EINVAL if PATH has no directory or no file name). */
+int prom_write_file(const char *path, const DtierdStatus *st);

@@ -101,6 +101,7 @@ static void test_minimal_values_and_defaults(void **state)
 	assert_int_equal(c->measure.kpageflags_max_pages, 1 << 20);
 	assert_false(c->damon_stat_takeover);
 	assert_string_equal(c->run_dir, "/run/dtierd");
+	assert_null(c->prometheus_textfile);
 	assert_int_equal(c->n_tiers, 2);
 	assert_int_equal(c->tiers[0].node, 0);
 	assert_int_equal(c->tiers[0].hot_share_bp, 6000);
@@ -121,6 +122,7 @@ static void test_all_keys(void **state)
 			  "measure = { kpageflags_max_pages = 0; };\n"
 			  "damon_stat_takeover = true;\n"
 			  "run_dir = \"/run/dtierd-test\";\n"
+			  "prometheus_textfile = \"/var/lib/prometheus/node-exporter/dtierd.prom\";\n"
 			  "tiers = ( { node = 2; hot_share_bp = 0; }, { node = 63; hot_share_bp = 10000; },\n"
 			  "          { node = 5; hot_share_bp = 0; } );\n");
 	dump(&res);
@@ -139,6 +141,7 @@ static void test_all_keys(void **state)
 	assert_int_equal(c->measure.kpageflags_max_pages, 0);
 	assert_true(c->damon_stat_takeover);
 	assert_string_equal(c->run_dir, "/run/dtierd-test");
+	assert_string_equal(c->prometheus_textfile, "/var/lib/prometheus/node-exporter/dtierd.prom");
 	assert_int_equal(c->n_tiers, 3);
 	assert_int_equal(c->tiers[1].node, 63);
 	assert_int_equal(c->tiers[2].node, 5);
@@ -447,6 +450,16 @@ static void test_wrong_type(void **state)
 	expect_invalid(MINIMAL "run_dir = \"run/dtierd\";\n", 1, "test.conf:6: ", "run_dir must be an absolute path",
 		       NULL);
 	expect_invalid(MINIMAL "run_dir = 5;\n", 1, "test.conf:6: ", "run_dir must be an absolute path", NULL);
+	/* node_exporter reads only DIR/NAME.prom (not hidden files). */
+	static const char *const bad_textfiles[] = { "\"dtierd.prom\"", "\"/var/lib/x/\"", "\"/var/lib/x/dtierd\"",
+						     "\"/var/lib/x/.prom\"", "\"/var/lib/x/.dtierd.prom\"", "\"\"",
+						     "true" };
+	for (size_t i = 0; i < ELEMENTSOF(bad_textfiles); i++) {
+		char text[512];
+		snprintf(text, sizeof(text), MINIMAL "prometheus_textfile = %s;\n", bad_textfiles[i]);
+		expect_invalid(text, 1, "test.conf:6: ",
+			       "prometheus_textfile must be an absolute path to NAME.prom", NULL);
+	}
 	expect_invalid("interval_ms = 1000;\n"
 		       "monitor = 5;\n"
 		       "hot = { min_access_percent = 5; };\n"
@@ -775,6 +788,7 @@ static void test_print_roundtrip(void **state)
 			"measure = { kpageflags_max_pages = 4096; };\n"
 			"damon_stat_takeover = true;\n"
 			"run_dir = \"/tmp/x\";\n"
+			"prometheus_textfile = \"/tmp/x/dtierd.prom\";\n"
 			"tiers = ( { node = 0; hot_share_bp = 5000; }, { node = 1; hot_share_bp = 3000; },\n"
 			"  { node = 3; hot_share_bp = 2000; } );\n");
 	assert_int_equal(a.r, 0);
@@ -803,6 +817,7 @@ static void test_print_roundtrip(void **state)
 	assert_int_equal(b.c->measure.kpageflags_max_pages, 4096);
 	assert_true(b.c->damon_stat_takeover);
 	assert_string_equal(b.c->run_dir, "/tmp/x");
+	assert_string_equal(b.c->prometheus_textfile, "/tmp/x/dtierd.prom");
 	assert_int_equal(b.c->n_tiers, 3);
 	assert_int_equal(b.c->tiers[2].node, 3);
 	assert_int_equal(b.c->tiers[2].hot_share_bp, 2000);

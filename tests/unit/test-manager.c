@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,7 +26,9 @@
 #include "fake-damon.h"
 #include "manager.h"
 #include "runstate.h"
+#include "status.h"
 #include "test-util.h"
+#include "util.h"
 
 #define K0 "kdamonds/0"
 #define STAT "sys/module/damon_stat/parameters/enabled"
@@ -517,6 +520,141 @@ static void test_tick_read_ebusy(void **state)
 	read_busy_suffix[0] = '\0';
 }
 
+/* --- the Prometheus textfile ---------------------------------------------- */
+
+#define PROM_DIR "var/lib/prometheus/node-exporter"
+#define PROM_CONF "prometheus_textfile = \"/" PROM_DIR "/dtierd.prom\";\n"
+
+/* Every line of TEXT is a comment or "name[{labels}] number". */
+static void assert_prom_samples(const char *text)
+{
+	_cleanup_free_ char *copy = strdup(text);
+	char *save = NULL;
+	unsigned samples = 0;
+
+	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (line[0] == '#')
+			continue;
+		char *value = strrchr(line, ' ');
+		assert_non_null(value);
+		char *end = NULL;
+		(void)strtod(value + 1, &end);
+		if (end == value + 1 || *end != '\0')
+			fail_msg("not a sample: '%s'", line);
+		assert_true(strncmp(line, "dtierd_", 7) == 0);
+		samples++;
+	}
+	assert_true(samples > 10);
+}
+
+/* promtool check metrics accepts ROOT/REL, without a lint finding; skipped
+ * without promtool (test-promtool.sh checks the golden file the same way). */
+static void assert_promtool_ok(const char *root, const char *rel)
+{
+	char cmd[2 * PATH_MAX], out[4096] = "";
+
+	if (system("command -v promtool >/dev/null 2>&1") != 0)
+		return;
+	snprintf(cmd, sizeof(cmd), "promtool check metrics <'%s/%s' 2>&1", root, rel);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	size_t n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	int rc = pclose(p);
+	if (rc != 0 || n > 0)
+		fail_msg("promtool check metrics: exit %d: %s", rc, out);
+}
+
+static void test_prometheus_textfile(void **state)
+{
+	Env *e = *state;
+	FakeDamon *f = &e->f;
+	char line[128];
+	struct stat sb;
+
+	tu_mkdirs(f->root, PROM_DIR);
+	write_conf(e, conf_text(PROM_CONF, 6000));
+	start_ok(e);
+	/* Off until the first interval completed: nothing to say yet. */
+	assert_false(tu_exists(f->root, PROM_DIR "/dtierd.prom"));
+	int s10 = e->m.setup.act.pair_scheme[1][0];
+	assert_true(s10 > 0);
+	f->sz_applied[s10] = 8 << 20;
+	mode_t old = umask(077); /* as under the unit's UMask=0077 */
+	assert_int_equal(tick(e), 0);
+	umask(old);
+
+	char path[PATH_MAX + 64];
+	snprintf(path, sizeof(path), "%s/" PROM_DIR "/dtierd.prom", f->root);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0644); /* node_exporter runs as its own user */
+	_cleanup_free_ char *text = strdup(tu_read(f->root, PROM_DIR "/dtierd.prom"));
+	assert_prom_samples(text);
+	assert_promtool_ok(f->root, PROM_DIR "/dtierd.prom");
+
+	/* The values are the published status's. */
+	DtierdStatus *st = calloc(1, sizeof(*st));
+	snprintf(path, sizeof(path), "%s/%s", e->run_dir, STATUS_FILE);
+	assert_int_equal(status_read(path, st), 0);
+	assert_non_null(strstr(text, "\ndtierd_up 1\n"));
+	for (size_t i = 0; i < st->n_nodes; i++) {
+		snprintf(line, sizeof(line), "\ndtierd_hot_share_ratio{node=\"%d\"} %u.%04u\n", st->nodes[i].node,
+			 st->nodes[i].share_bp / 10000, st->nodes[i].share_bp % 10000);
+		assert_non_null(strstr(text, line));
+	}
+	assert_non_null(strstr(text, "\ndtierd_target_share_ratio{node=\"0\"} 0.6000\n"));
+	assert_non_null(strstr(text, "\ndtierd_target_share_ratio{node=\"1\"} 0.4000\n"));
+	assert_non_null(strstr(text, "\ndtierd_migrated_bytes_total{from=\"1\",to=\"0\"} 8388608\n"));
+	assert_non_null(strstr(text, "\ndtierd_migrated_bytes_total{from=\"0\",to=\"1\"} 0\n"));
+	assert_non_null(strstr(text, "\n# TYPE dtierd_migrated_bytes_total counter\n"));
+	assert_non_null(strstr(text, "\ndtierd_interval_cpu_median_seconds "));
+	/* The last line (tu_read() strips the newline). */
+	assert_non_null(strstr(text, "\ndtierd_errors_total 0"));
+	free(st);
+	/* Atomically replaced: no temp file left beside it. */
+	snprintf(line, sizeof(line), PROM_DIR "/.dtierd.prom.%ld.tmp", (long)getpid());
+	assert_false(tu_exists(f->root, line));
+
+	/* Stopped: dtierd_up 0 and nothing else. */
+	assert_int_equal(stop(e), 0);
+	assert_string_equal(tu_read(f->root, PROM_DIR "/dtierd.prom"),
+			    "# HELP dtierd_up 1 while dtierd runs and publishes its status, 0 after it stopped.\n"
+			    "# TYPE dtierd_up gauge\n"
+			    "dtierd_up 0");
+}
+
+/* Off by default; a directory that is missing is no failed interval, and
+ * the file appears once the directory does. A reload to another path leaves
+ * the old file saying dtierd_up 0. */
+static void test_prometheus_textfile_missing_dir_and_reload(void **state)
+{
+	Env *e = *state;
+	FakeDamon *f = &e->f;
+
+	start_ok(e);
+	assert_int_equal(tick(e), 0);
+	assert_null(e->m.prom_path);
+	assert_false(tu_exists(f->root, "var"));
+
+	write_conf(e, conf_text(PROM_CONF, 6000));
+	manager_reload(&e->m);
+	assert_int_equal(manager_on_tick_result(&e->m, tick(e)), 0);
+	assert_int_equal(e->m.failures, 0);
+	assert_true(e->m.prom_failing);
+	assert_false(tu_exists(f->root, PROM_DIR "/dtierd.prom"));
+	tu_mkdirs(f->root, PROM_DIR);
+	assert_int_equal(tick(e), 0);
+	assert_false(e->m.prom_failing);
+	assert_non_null(strstr(tu_read(f->root, PROM_DIR "/dtierd.prom"), "\ndtierd_up 1\n"));
+
+	write_conf(e, conf_text("prometheus_textfile = \"/" PROM_DIR "/other.prom\";\n", 6000));
+	manager_reload(&e->m);
+	assert_int_equal(tick(e), 0);
+	assert_non_null(strstr(tu_read(f->root, PROM_DIR "/other.prom"), "\ndtierd_up 1\n"));
+	assert_non_null(strstr(tu_read(f->root, PROM_DIR "/dtierd.prom"), "\ndtierd_up 0"));
+	assert_null(strstr(tu_read(f->root, PROM_DIR "/dtierd.prom"), "dtierd_hot_share_ratio"));
+}
+
 /* --- reload --------------------------------------------------------------- */
 
 static int notify_setup(Env *e)
@@ -700,6 +838,8 @@ int main(void)
 		T(test_watchdog_follows_event_loop),
 		T(test_tick_failures_then_give_up),
 		T(test_tick_read_ebusy),
+		T(test_prometheus_textfile),
+		T(test_prometheus_textfile_missing_dir_and_reload),
 		T(test_reload_targets_only),
 		T(test_reload_ready_after_first_interval),
 		T(test_reload_rejected_keeps_running),

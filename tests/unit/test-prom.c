@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -117,6 +118,36 @@ static void test_write(void **state)
 	tu_rmtree(root);
 }
 
+/* The config's prometheus_textfile: any NAME.prom in an existing
+ * directory, readable by node_exporter whatever dtierd's umask. */
+static void test_write_file(void **state)
+{
+	char *root = tu_mkdtemp();
+	char path[PATH_MAX];
+	struct stat sb;
+	DtierdStatus *st = sample();
+
+	snprintf(path, sizeof(path), "%s/dtierd-node0.prom", root);
+	mode_t old = umask(077);
+	assert_int_equal(prom_write_file(path, st), 0);
+	umask(old);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0644);
+	char *text = render(st);
+	assert_string_equal(tu_read(root, "dtierd-node0.prom"), text);
+	free(text);
+	assert_int_equal(prom_write_file(path, NULL), 0);
+	assert_non_null(strstr(tu_read(root, "dtierd-node0.prom"), "dtierd_up 0"));
+
+	snprintf(path, sizeof(path), "%s/none/dtierd.prom", root);
+	assert_int_equal(prom_write_file(path, st), -ENOENT);
+	snprintf(path, sizeof(path), "%s/", root);
+	assert_int_equal(prom_write_file(path, st), -EINVAL);
+	assert_int_equal(prom_write_file("dtierd.prom", st), -EINVAL);
+	free(st);
+	tu_rmtree(root);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--write") == 0) {
@@ -133,6 +164,7 @@ int main(int argc, char **argv)
 	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_golden),
+		cmocka_unit_test(test_write_file),
 		cmocka_unit_test(test_shapes),
 		cmocka_unit_test(test_write),
 	};
