@@ -12,6 +12,8 @@
 
 static bool use_journal;
 static int max_level = LOG_INFO;
+static LogSink sink;
+static void *sink_data;
 
 /* systemd sets $JOURNAL_STREAM to "dev:ino" of the stream it connected to
  * our stderr; if stderr is still that stream, log natively to the journal. */
@@ -23,6 +25,12 @@ void log_open(void)
 
 	use_journal = e && sscanf(e, "%llu:%llu", &dev, &ino) == 2 && fstat(STDERR_FILENO, &st) == 0 &&
 		      st.st_dev == dev && st.st_ino == ino;
+}
+
+void log_set_sink(LogSink s, void *userdata)
+{
+	sink = s;
+	sink_data = userdata;
 }
 
 void log_set_max_level(int level)
@@ -45,6 +53,8 @@ void log_fields(int level, const char *msgid, const LogField *f, size_t n, const
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (sink)
+		sink(sink_data, level, msgid, f, n, msg);
 
 	if (!use_journal) {
 		fprintf(stderr, "dtierd: %s\n", msg);

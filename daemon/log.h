@@ -19,6 +19,10 @@
 #define MSGID_KERNEL_FEATURE "5c3a6e2f0b7d4e1d9a4f8c2b71e0d306"
 #define MSGID_STOPPED "5c3a6e2f0b7d4e1d9a4f8c2b71e0d307"
 #define MSGID_TARGET_CLAMPED "5c3a6e2f0b7d4e1d9a4f8c2b71e0d308"
+#define MSGID_KDAMOND_STOPPED "5c3a6e2f0b7d4e1d9a4f8c2b71e0d309"
+#define MSGID_GIVING_UP "5c3a6e2f0b7d4e1d9a4f8c2b71e0d30a"
+#define MSGID_RELOAD_ACCEPTED "5c3a6e2f0b7d4e1d9a4f8c2b71e0d30b"
+#define MSGID_RELOAD_REJECTED "5c3a6e2f0b7d4e1d9a4f8c2b71e0d30c"
 
 /* One extra journal field: KEY=value (a number), or KEY=str if str is set. */
 typedef struct LogField {
@@ -33,7 +37,15 @@ typedef struct LogField {
 	(sizeof((const LogField[]){ __VA_ARGS__ }) / sizeof(LogField))
 #define NO_FIELDS NULL, 0
 
+/* Sees every entry log_fields() lets through (after the level check), with
+ * the formatted message, besides the usual output: for tests, which cannot
+ * read what went to the journal. */
+typedef void (*LogSink)(void *userdata, int level, const char *msgid, const LogField *f, size_t n,
+			const char *msg);
+
 void log_open(void);
+/* Installs SINK (NULL: none). */
+void log_set_sink(LogSink sink, void *userdata);
 void log_set_max_level(int level);
 int log_get_max_level(void);
 

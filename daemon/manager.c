@@ -324,9 +324,8 @@ static int tick_check_owned(Manager *m)
 	int64_t pid = -1;
 	int r = damon_check_owned(&m->damon);
 
-	if (r == -ESRCH)
-		log_error("kdamond %u stopped by itself (a rejected commit on kernels before 6.18 does that)", m->damon.kd);
-	else if (r == -EPERM) {
+	/* -ESRCH is said by manager_on_tick_result(), for a commit as well. */
+	if (r == -EPERM) {
 		(void)sysfs_read_s64(&m->fs, &pid, "%s/pid", m->damon.dir);
 		log_fields(LOG_ERR, MSGID_FOREIGN_DAMON, FIELDS({ "DTIERD_KDAMOND_PID", pid }),
 			   "kdamond %u now runs as pid %" PRId64 ", not as dtierd's pid %" PRId64
@@ -496,12 +495,14 @@ int manager_tick(Manager *m)
 int manager_on_tick_result(Manager *m, int r)
 {
 	/* Not ours any more, or stopped: nothing to retry. */
+	if (r == -ESRCH)
+		report_kdamond_stopped(m, "");
 	if (r == -EPERM || r == -ESRCH)
 		return EXIT_RUNTIME;
 	if (r < 0) {
 		publish_error(m, r);
 		if (++m->failures >= MANAGER_MAX_FAILURES) {
-			log_error("%u control intervals in a row failed (last: %s), giving up", m->failures, strerror(-r));
+			report_giving_up(m, r);
 			return EXIT_RUNTIME;
 		}
 		log_warning("control interval failed: %s, retrying next interval", strerror(-r));

@@ -155,8 +155,9 @@ static int commit_candidate(Manager *m, Candidate *c)
 	return 0;
 }
 
-/* Applies C. Returns 0 or -errno; -ESRCH/-EPERM: the kdamond is gone or not
- * ours, the loop must end. */
+/* Applies C. Returns 0 (targets and limits only), 1 (a new plan was
+ * committed) or -errno; -ESRCH/-EPERM: the kdamond is gone or not ours, the
+ * loop must end. */
 static int apply_candidate(Manager *m, Candidate *c)
 {
 	if (only_targets_differ(m, c)) {
@@ -169,27 +170,26 @@ static int apply_candidate(Manager *m, Candidate *c)
 	if (r < 0)
 		return r;
 	swap_in(m, c, true);
-	log_notice("reload: committed the new configuration to the running kdamond %u", m->damon.kd);
-	return 0;
+	return 1;
 }
 
-/* Returns whether the new configuration is in place. */
-static bool reload(Manager *m, Candidate *c)
+/* Returns what apply_candidate() did, or -errno (logged). */
+static int reload(Manager *m, Candidate *c)
 {
 	int r = candidate_build(m, c);
 
 	if (r >= 0)
 		r = apply_candidate(m, c);
 	candidate_done(c);
-	if (r == -ESRCH || r == -EPERM) {
-		log_error("reload: the kdamond %s on commit", r == -ESRCH ? "stopped (the kernel rejected the new configuration)"
-									   : "is not dtierd's any more");
+	if (r == -ESRCH)
+		report_kdamond_stopped(m, "on committing a new DAMON plan");
+	else if (r == -EPERM)
+		log_fields(LOG_ERR, MSGID_FOREIGN_DAMON, NO_FIELDS,
+			   "reload: kdamond %u is not dtierd's any more on commit; writing nothing more to it",
+			   m->damon.kd);
+	if (r == -ESRCH || r == -EPERM)
 		sd_event_exit(m->event, EXIT_RUNTIME);
-		return false;
-	}
-	if (r < 0 && m->cfg)
-		log_error("reload rejected, still running the previous configuration of %s", m->cfg->path);
-	return r >= 0;
+	return r;
 }
 
 void manager_reload(Manager *m)
@@ -197,7 +197,11 @@ void manager_reload(Manager *m)
 	Candidate c = { 0 };
 
 	sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64, (uint64_t)now_ms() * 1000);
-	m->reload_ok = reload(m, &c);
+	int r = reload(m, &c);
+	m->reload_ok = r >= 0;
+	/* The kdamond gone or not ours: said, and the loop ends. */
+	if (r != -ESRCH && r != -EPERM)
+		report_reload(m, r);
 	m->reloads++;
 	(void)manager_record(m);
 	/* Applied: READY=1 once an interval of it completed. Rejected: the
@@ -221,7 +225,12 @@ int manager_check_node_map(Manager *m)
 		return 0;
 	log_notice("the memory-block node map changed (memory hotplug): rebuilding the DAMON plan");
 	Candidate c = { 0 };
-	(void)reload(m, &c);
+	r = reload(m, &c);
+	if (r >= 0)
+		log_notice("memory hotplug: committed the rebuilt DAMON plan to the running kdamond %u", m->damon.kd);
+	else if (r != -ESRCH && r != -EPERM)
+		log_error("memory hotplug: still running the previous DAMON plan; retrying within %llu s",
+			  MANAGER_MAP_CHECK_USEC / 1000000);
 	return 1;
 }
 

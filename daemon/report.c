@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 #include <systemd/sd-daemon.h>
 
 #include "log.h"
@@ -43,11 +44,13 @@ void report_events(const Manager *m, const CtlDecision *d)
 {
 	size_t n = m->cfg->n_tiers;
 
-	if (d->events & CTL_EV_CLAMPED)
+	if (d->events & CTL_EV_CLAMPED) {
+		bool any = false;
 		for (size_t i = 0; i < n; i++) {
 			unsigned conf = m->cfg->tiers[i].hot_share_bp;
 			if (!d->clamped[i] && d->target_bp[i] == conf)
 				continue;
+			any = true;
 			log_fields(LOG_NOTICE, MSGID_TARGET_CLAMPED,
 				   FIELDS({ "DTIERD_NODE", node_of(m, i) }, { "DTIERD_TARGET_BP", d->target_bp[i] },
 					  { "DTIERD_CONFIGURED_BP", conf }),
@@ -56,6 +59,10 @@ void report_events(const Manager *m, const CtlDecision *d)
 				   d->clamped[i] ? "the node cannot hold more of the hot memory"
 						 : "taking over what other nodes cannot hold");
 		}
+		/* The clamp lifted: say so, or the last word would be the clamp. */
+		if (!any)
+			log_notice("every node can hold its configured share again: targets as configured");
+	}
 	if (d->events & (CTL_EV_REACHED | CTL_EV_LOST)) {
 		bool reached = d->events & CTL_EV_REACHED;
 		for (size_t i = 0; i < n; i++)
@@ -124,4 +131,32 @@ void report_targets_changed(const Config *old, const Config *nc)
 				  { "DTIERD_PREVIOUS_TARGET_BP", was }),
 			   "reload: node %d target %u bp -> %u bp", nc->tiers[i].node, was, now);
 	}
+}
+
+void report_kdamond_stopped(const Manager *m, const char *during)
+{
+	log_fields(LOG_ERR, MSGID_KDAMOND_STOPPED,
+		   FIELDS({ "DTIERD_KDAMOND", m->damon.kd }, { "DTIERD_KDAMOND_PID", m->damon.pid }),
+		   "kdamond %u (pid %" PRId64 ") stopped by itself%s%s (another tool turned it off, or the kernel "
+		   "rejected a commit: before 6.18 that stops the kdamond)",
+		   m->damon.kd, m->damon.pid, during[0] ? " " : "", during);
+}
+
+void report_giving_up(const Manager *m, int r)
+{
+	log_fields(LOG_ERR, MSGID_GIVING_UP, FIELDS({ "DTIERD_FAILURES", m->failures }),
+		   "%u control intervals in a row failed (last: %s), giving up", m->failures, strerror(-r));
+}
+
+void report_reload(const Manager *m, int r)
+{
+	if (r >= 0)
+		log_fields(LOG_NOTICE, MSGID_RELOAD_ACCEPTED, FIELDS({ "DTIERD_CONFIG_FILE", 0, m->cfg->path }),
+			   r > 0 ? "reload: applied %s, a new DAMON plan committed to the running kdamond %u"
+				 : "reload: applied %s, new targets and limits from the next interval (kdamond %u keeps "
+				   "its schemes)",
+			   m->cfg->path, m->damon.kd);
+	else
+		log_fields(LOG_ERR, MSGID_RELOAD_REJECTED, FIELDS({ "DTIERD_CONFIG_FILE", 0, m->cfg->path }),
+			   "reload rejected, still running the previous configuration of %s", m->cfg->path);
 }

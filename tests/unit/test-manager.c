@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "fake-damon.h"
+#include "log.h"
 #include "manager.h"
 #include "runstate.h"
 #include "status.h"
@@ -66,6 +67,63 @@ static int busy_read_hook(void *userdata, const char *path)
 	return 0;
 }
 
+/* What the daemon logged, through log.c's sink: the message, its
+ * MESSAGE_ID and its fields as "KEY=value\n" lines. */
+typedef struct Logged {
+	int level;
+	char msgid[40];
+	char msg[1024];
+	char fields[1024];
+} Logged;
+
+#define LOGGED_MAX 512
+static Logged logged[LOGGED_MAX];
+static size_t n_logged;
+
+static void record_log(void *userdata, int level, const char *msgid, const LogField *f, size_t n, const char *msg)
+{
+	(void)userdata;
+	if (n_logged == LOGGED_MAX)
+		return;
+	Logged *l = &logged[n_logged++];
+	size_t o = 0;
+	*l = (Logged){ .level = level };
+	snprintf(l->msgid, sizeof(l->msgid), "%s", msgid ? msgid : "");
+	snprintf(l->msg, sizeof(l->msg), "%s", msg);
+	for (size_t i = 0; i < n && o < sizeof(l->fields); i++)
+		o += (size_t)(f[i].str ? snprintf(l->fields + o, sizeof(l->fields) - o, "%s=%s\n", f[i].key, f[i].str)
+				       : snprintf(l->fields + o, sizeof(l->fields) - o, "%s=%lld\n", f[i].key,
+						  f[i].value));
+}
+
+/* The first entry from FROM on with MESSAGE_ID MSGID ("" for none, NULL for
+ * any) whose message contains NEEDLE (NULL: any), or NULL. */
+static const Logged *find_logged(size_t from, const char *msgid, const char *needle)
+{
+	for (size_t i = from; i < n_logged; i++)
+		if ((!msgid || strcmp(logged[i].msgid, msgid) == 0) && (!needle || strstr(logged[i].msg, needle)))
+			return &logged[i];
+	return NULL;
+}
+
+static size_t count_logged(size_t from, const char *msgid, const char *needle)
+{
+	size_t k = 0;
+	for (const Logged *l = find_logged(from, msgid, needle); l; l = find_logged((size_t)(l - logged) + 1, msgid, needle))
+		k++;
+	return k;
+}
+
+static void assert_field(const Logged *l, const char *key_value)
+{
+	char line[256];
+
+	assert_non_null(l);
+	snprintf(line, sizeof(line), "%s\n", key_value);
+	if (!strstr(l->fields, line))
+		fail_msg("'%s' lacks field %s (has: %s)", l->msg, key_value, l->fields);
+}
+
 static const char *conf_hot(const char *extra, unsigned share0, unsigned hot_percent)
 {
 	static char buf[1024];
@@ -105,6 +163,8 @@ static int setup(void **state)
 	write_conf(e, conf_text(NULL, 6000));
 	assert_int_equal(sd_event_new(&e->event), 0);
 	e->notify_fd = -1;
+	n_logged = 0;
+	log_set_sink(record_log, NULL);
 	*state = e;
 	return 0;
 }
@@ -114,6 +174,7 @@ static int teardown(void **state)
 	Env *e = *state;
 	if (e->started)
 		(void)manager_stop(&e->m);
+	log_set_sink(NULL, NULL);
 	sd_event_unref(e->event);
 	if (e->notify_fd >= 0)
 		close(e->notify_fd);
@@ -482,8 +543,13 @@ static void test_tick_failures_then_give_up(void **state)
 		assert_int_equal(manager_on_tick_result(&e->m, tick(e)), 0);
 		assert_int_equal(e->m.failures, i);
 	}
+	assert_null(find_logged(0, MSGID_GIVING_UP, NULL));
 	/* The tenth in a row ends the loop with EXIT_RUNTIME. */
 	assert_int_equal(manager_on_tick_result(&e->m, tick(e)), EXIT_RUNTIME);
+	const Logged *l = find_logged(0, MSGID_GIVING_UP, "10 control intervals in a row failed (last: ");
+	assert_int_equal(l->level, LOG_ERR);
+	assert_field(l, "DTIERD_FAILURES=10");
+	assert_int_equal(count_logged(0, MSGID_GIVING_UP, NULL), 1);
 	/* One good interval resets the count. */
 	f->busy_left = 0;
 	e->m.failures = 3;
@@ -518,6 +584,74 @@ static void test_tick_read_ebusy(void **state)
 	assert_int_equal(manager_on_tick_result(&e->m, tick(e)), 0);
 	assert_int_equal(e->m.failures, 0);
 	read_busy_suffix[0] = '\0';
+}
+
+/* --- the kdamond stops by itself ------------------------------------------ */
+
+/* The kernel rejects what is committed and stops the kdamond (before 6.18:
+ * the write succeeds, pid reads -1 after it). */
+static int commit_stops_hook(void *userdata, const char *path, const char *value)
+{
+	Env *e = userdata;
+	int r = e->fake_hook(&e->f, path, value);
+
+	if (r == 0 && strstr(path, K0 "/state") && strcmp(value, "commit") == 0)
+		fake_damon_put(&e->f, K0 "/pid", "-1");
+	return r;
+}
+
+static void commit_stops_kdamond(Env *e)
+{
+	e->fake_hook = e->f.fs.write_hook;
+	e->m.fs.write_hook = commit_stops_hook;
+	e->m.fs.hook_data = e;
+}
+
+static void test_kdamond_stopped_by_itself(void **state)
+{
+	Env *e = *state;
+	FakeDamon *f = &e->f;
+
+	start_ok(e);
+	assert_int_equal(tick(e), 0);
+	/* Found at the start of an interval. */
+	fake_damon_put(f, K0 "/pid", "-1");
+	assert_int_equal(manager_on_tick_result(&e->m, tick(e)), EXIT_RUNTIME);
+	const Logged *l = find_logged(0, MSGID_KDAMOND_STOPPED, "kdamond 0 (pid 4242) stopped by itself");
+	assert_int_equal(l->level, LOG_ERR);
+	assert_field(l, "DTIERD_KDAMOND=0");
+	assert_field(l, "DTIERD_KDAMOND_PID=4242");
+	assert_int_equal(count_logged(0, MSGID_KDAMOND_STOPPED, NULL), 1);
+	assert_null(find_logged(0, MSGID_GIVING_UP, NULL));
+}
+
+static void test_kdamond_stopped_on_commit(void **state)
+{
+	Env *e = *state;
+
+	/* The first interval's full commit. */
+	start_ok(e);
+	commit_stops_kdamond(e);
+	assert_int_equal(manager_on_tick_result(&e->m, tick(e)), EXIT_RUNTIME);
+	assert_field(find_logged(0, MSGID_KDAMOND_STOPPED, "stopped by itself"), "DTIERD_KDAMOND_PID=4242");
+}
+
+static void test_kdamond_stopped_on_reload_commit(void **state)
+{
+	Env *e = *state;
+
+	start_ok(e);
+	assert_int_equal(tick(e), 0);
+	commit_stops_kdamond(e);
+	/* A structural change: committed to the running kdamond. */
+	write_conf(e, conf_hot(NULL, 6000, 25));
+	size_t from = n_logged;
+	manager_reload(&e->m);
+	assert_false(e->m.reload_ok);
+	assert_non_null(find_logged(from, MSGID_KDAMOND_STOPPED, "stopped by itself on committing a new DAMON plan"));
+	/* Not "still running the previous configuration": dtierd exits. */
+	assert_null(find_logged(from, MSGID_RELOAD_REJECTED, NULL));
+	assert_null(find_logged(from, MSGID_RELOAD_ACCEPTED, NULL));
 }
 
 /* --- the Prometheus textfile ---------------------------------------------- */
@@ -638,13 +772,23 @@ static void test_prometheus_textfile_missing_dir_and_reload(void **state)
 
 	write_conf(e, conf_text(PROM_CONF, 6000));
 	manager_reload(&e->m);
-	assert_int_equal(manager_on_tick_result(&e->m, tick(e)), 0);
-	assert_int_equal(e->m.failures, 0);
+	size_t from = n_logged;
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(manager_on_tick_result(&e->m, tick(e)), 0);
+		assert_int_equal(e->m.failures, 0);
+	}
 	assert_true(e->m.prom_failing);
 	assert_false(tu_exists(f->root, PROM_DIR "/dtierd.prom"));
+	/* Said once, not every interval. */
+	const Logged *l = find_logged(from, NULL, "/" PROM_DIR "/dtierd.prom: No such file or directory");
+	assert_non_null(l);
+	assert_int_equal(l->level, LOG_WARNING);
+	assert_int_equal(count_logged(from, NULL, "dtierd.prom"), 1);
 	tu_mkdirs(f->root, PROM_DIR);
 	assert_int_equal(tick(e), 0);
 	assert_false(e->m.prom_failing);
+	assert_non_null(find_logged(from, NULL, "dtierd.prom again"));
+	assert_int_equal(count_logged(from, NULL, "dtierd.prom"), 2);
 	assert_non_null(strstr(tu_read(f->root, PROM_DIR "/dtierd.prom"), "\ndtierd_up 1\n"));
 
 	write_conf(e, conf_text("prometheus_textfile = \"/" PROM_DIR "/other.prom\";\n", 6000));
@@ -693,8 +837,15 @@ static void test_reload_targets_only(void **state)
 	assert_int_equal(tick(e), 0);
 	unsigned commits = f->n_commits;
 	write_conf(e, conf_text(NULL, 3000));
+	size_t from = n_logged;
 	manager_reload(&e->m);
 	assert_int_equal(e->m.ctl.p.target_bp[0], 3000);
+	const Logged *l = find_logged(from, MSGID_RELOAD_ACCEPTED, "new targets and limits from the next interval");
+	assert_int_equal(l->level, LOG_NOTICE);
+	char field[PATH_MAX + 32];
+	snprintf(field, sizeof(field), "DTIERD_CONFIG_FILE=%s", e->conf);
+	assert_field(l, field);
+	assert_null(find_logged(from, MSGID_RELOAD_REJECTED, NULL));
 	assert_int_equal(f->n_commits, commits);
 	assert_int_equal(tick(e), 0);
 	RunState s;
@@ -713,7 +864,9 @@ static void test_reload_ready_after_first_interval(void **state)
 	/* A structural change: a new plan, committed. */
 	write_conf(e, conf_text(NULL, 6000));
 	tu_write(e->f.root, "dtierd.conf", "%s", conf_hot(NULL, 6000, 25));
+	size_t from = n_logged;
 	manager_reload(&e->m);
+	assert_non_null(find_logged(from, MSGID_RELOAD_ACCEPTED, "a new DAMON plan committed to the running kdamond 0"));
 	const char *n = notified(e);
 	assert_non_null(strstr(n, "RELOADING=1"));
 	assert_null(strstr(n, "READY=1"));
@@ -732,8 +885,17 @@ static void test_reload_rejected_keeps_running(void **state)
 	(void)notified(e);
 	write_conf(e, "tiers = oops;\n");
 	fake_damon_log_clear(f);
+	size_t from = n_logged;
 	manager_reload(&e->m);
 	assert_int_equal(f->n_log, 0);
+	/* Each error with its own MESSAGE_ID, then the verdict. */
+	const Logged *err = find_logged(from, MSGID_CONFIG_REJECTED, NULL);
+	assert_non_null(err);
+	assert_non_null(strstr(err->fields, "CONFIG_ERROR="));
+	const Logged *l = find_logged(from, MSGID_RELOAD_REJECTED, "reload rejected, still running the previous");
+	assert_true(l > err);
+	assert_int_equal(l->level, LOG_ERR);
+	assert_null(find_logged(from, MSGID_RELOAD_ACCEPTED, NULL));
 	/* Nothing to wait for: READY=1 at once. */
 	assert_non_null(strstr(notified(e), "READY=1"));
 	RunState s;
@@ -755,7 +917,9 @@ static void test_reload_commit_fails_restage_fails(void **state)
 	/* Every write of a pattern's nr_accesses/min fails. */
 	snprintf(f->fail_suffix, sizeof(f->fail_suffix), "access_pattern/nr_accesses/min");
 	f->fail_errno = EIO;
+	size_t logged_from = n_logged;
 	manager_reload(&e->m);
+	assert_non_null(find_logged(logged_from, MSGID_RELOAD_REJECTED, NULL));
 	RunState s;
 	assert_int_equal(runstate_read(e->run_dir, &s), 0);
 	assert_false(s.reload_ok);
@@ -818,6 +982,38 @@ static void test_hotplug_rebuilds_plan(void **state)
 	assert_int_equal(tick(e), 0);
 }
 
+/* Every MESSAGE_ID the daemon uses has its catalog entry, and no entry is
+ * left without its event. */
+static void test_catalog_has_every_msgid(void **state)
+{
+	static const char *const ids[] = {
+		MSGID_STARTED,	       MSGID_TARGET_REACHED, MSGID_TARGET_LOST,     MSGID_CONFIG_REJECTED,
+		MSGID_FOREIGN_DAMON,   MSGID_KERNEL_FEATURE, MSGID_STOPPED,	    MSGID_TARGET_CLAMPED,
+		MSGID_KDAMOND_STOPPED, MSGID_GIVING_UP,	     MSGID_RELOAD_ACCEPTED, MSGID_RELOAD_REJECTED,
+	};
+	const char *path = getenv("DTIERD_CATALOG");
+	char *text = NULL;
+	size_t n = 0, entries = 0;
+
+	(void)state;
+	if (!path)
+		skip();
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	assert_true(getdelim(&text, &n, '\0', f) > 0);
+	fclose(f);
+	for (size_t i = 0; i < ELEMENTSOF(ids); i++) {
+		char head[64];
+		snprintf(head, sizeof(head), "\n-- %s\nSubject: ", ids[i]);
+		if (!strstr(text, head))
+			fail_msg("no catalog entry for %s", ids[i]);
+	}
+	for (const char *p = strstr(text, "\n-- "); p; p = strstr(p + 1, "\n-- "))
+		entries++;
+	assert_int_equal(entries, ELEMENTSOF(ids));
+	free(text);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -838,6 +1034,9 @@ int main(void)
 		T(test_watchdog_follows_event_loop),
 		T(test_tick_failures_then_give_up),
 		T(test_tick_read_ebusy),
+		T(test_kdamond_stopped_by_itself),
+		T(test_kdamond_stopped_on_commit),
+		T(test_kdamond_stopped_on_reload_commit),
 		T(test_prometheus_textfile),
 		T(test_prometheus_textfile_missing_dir_and_reload),
 		T(test_reload_targets_only),
@@ -846,6 +1045,7 @@ int main(void)
 		T(test_reload_commit_fails_restage_fails),
 		T(test_reload_rereads_node_map),
 		T(test_hotplug_rebuilds_plan),
+		cmocka_unit_test(test_catalog_has_every_msgid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
