@@ -6,7 +6,6 @@
 #include "util.h"
 
 #define MIB ((uint64_t)1024 * 1024)
-#define PAGE 4096ULL
 
 /* The tier nodes' memory ranges, sorted: DAMON regions must be sorted and
  * non-overlapping. Adjacent ranges merge. */
@@ -78,6 +77,8 @@ int damon_plan_build(const Config *c, const NodeMap *map, DamonSetup *ret, size_
 	ActuateParams *a = &x.act;
 	uint32_t nr_min = config_hot_min_nr_accesses(c);
 	uint32_t age_min = (uint32_t)((uint64_t)c->hot.min_age_ms * 1000 / c->monitor.aggr_us);
+	/* DAMON's smallest region; a disarmed pair's quota is one page. */
+	const uint64_t page = system_page_size();
 	int r;
 
 	for (size_t i = 0; i < c->n_tiers; i++)
@@ -112,7 +113,7 @@ int damon_plan_build(const Config *c, const NodeMap *map, DamonSetup *ret, size_
 
 	/* Scheme 0: the measurement. stat, hot pattern, no quota, no filters:
 	 * its tried_regions are every region that matches the pattern. */
-	p->schemes[0] = (DamonScheme){ .action = "stat", .target_nid = -1, .sz_min = PAGE,
+	p->schemes[0] = (DamonScheme){ .action = "stat", .target_nid = -1, .sz_min = page,
 				       .nr_accesses_min = nr_min, .age_min = age_min, .armed = true };
 	p->n_schemes = 1;
 	for (size_t s = 0; s < c->n_tiers; s++)
@@ -126,11 +127,11 @@ int damon_plan_build(const Config *c, const NodeMap *map, DamonSetup *ret, size_
 			*sc = (DamonScheme){
 				.action = "migrate_hot",
 				.target_nid = c->tiers[d].node,
-				.sz_min = PAGE,
+				.sz_min = page,
 				.nr_accesses_min = nr_min,
 				.age_min = age_min,
 				.armed = false,
-				.quota_bytes = PAGE,
+				.quota_bytes = page,
 				.reset_ms = a->window_ms,
 				.goal = true,
 				.goal_target = MAX(c->tiers[d].hot_share_bp, 1u),

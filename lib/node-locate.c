@@ -7,8 +7,6 @@
 #include "node-locate.h"
 #include "util.h"
 
-#define PAGE_SZ 4096ULL
-
 typedef struct PieceCtx {
 	PaddrLocator *l;
 	uint64_t total_pages;  /* online pages of the range */
@@ -28,15 +26,17 @@ static int paddr_span(void *userdata, uint64_t start, uint64_t end, int node)
 
 	if (node < 0 || node >= NODE_MAX)
 		return 0;
+	uint64_t page = c->l->page_size;
+
 	c->out->span_bytes[node] += end - start;
-	c->total_pages += (end - start + PAGE_SZ - 1) / PAGE_SZ;
+	c->total_pages += (end - start + page - 1) / page;
 	return 0;
 }
 
 static int paddr_piece(void *userdata, uint64_t start, uint64_t end, int node)
 {
 	PieceCtx *c = userdata;
-	uint64_t s = start / PAGE_SZ, e = (end + PAGE_SZ - 1) / PAGE_SZ;
+	uint64_t page = c->l->page_size, s = start / page, e = (end + page - 1) / page;
 
 	if (node < 0 || node >= NODE_MAX)
 		return 0;
@@ -62,8 +62,8 @@ static int paddr_piece(void *userdata, uint64_t start, uint64_t end, int node)
 	int r = kpageflags_count(c->l->kpf, s, e, budget, &k);
 	if (r < 0)
 		return r;
-	c->out->bytes[node] += k.migratable * PAGE_SZ;
-	c->out->err_bytes += k.err_pages * PAGE_SZ;
+	c->out->bytes[node] += k.migratable * page;
+	c->out->err_bytes += k.err_pages * page;
 	c->out->pages_read += k.pages_read;
 	c->sampled_pages += e - s;
 	c->sampled_mig += k.migratable;
@@ -106,7 +106,7 @@ static int paddr_count(NodeLocator *base, uint64_t start, uint64_t end, uint64_t
 	for (size_t k = 0; k < NODE_MAX; k++)
 		if (c.unsampled[k] && c.sampled_pages)
 			out->bytes[k] += (uint64_t)((double)c.unsampled[k] * (double)c.sampled_mig /
-						    (double)c.sampled_pages + 0.5) * PAGE_SZ;
+						    (double)c.sampled_pages + 0.5) * l->page_size;
 	return 0;
 }
 
@@ -122,7 +122,10 @@ static uint64_t paddr_rand(NodeLocator *base)
 
 void paddr_locator_init(PaddrLocator *l, const NodeMap *map, Kpf *kpf)
 {
-	*l = (PaddrLocator){ .base = { .name = "paddr", .count_range = paddr_count }, .map = map, .kpf = kpf };
+	*l = (PaddrLocator){ .base = { .name = "paddr", .count_range = paddr_count },
+			     .map = map,
+			     .kpf = kpf,
+			     .page_size = system_page_size() };
 	l->base.data = l;
 	if (kpf) {
 		l->base.chunk_cost = paddr_chunk_cost;
@@ -137,11 +140,12 @@ static int vaddr_count(NodeLocator *base, uint64_t start, uint64_t end, uint64_t
 	VaddrLocator *l = (VaddrLocator *)base;
 	void *pages[VADDR_BATCH];
 	int status[VADDR_BATCH];
+	uint64_t page = l->page_size;
 
-	start &= ~(PAGE_SZ - 1);
+	start &= ~(page - 1);
 	if (end <= start)
 		return 0;
-	uint64_t npages = (end - start + PAGE_SZ - 1) / PAGE_SZ;
+	uint64_t npages = (end - start + page - 1) / page;
 	/* Over budget: query every stride-th page and let it stand for the
 	 * pages between. */
 	uint64_t stride = (budget_pages && npages > budget_pages) ? (npages + budget_pages - 1) / budget_pages : 1;
@@ -149,7 +153,7 @@ static int vaddr_count(NodeLocator *base, uint64_t start, uint64_t end, uint64_t
 	for (uint64_t i = 0; i < npages;) {
 		unsigned long cnt = 0;
 		for (; cnt < VADDR_BATCH && i < npages; i += stride)
-			pages[cnt++] = (void *)(uintptr_t)(start + i * PAGE_SZ);
+			pages[cnt++] = (void *)(uintptr_t)(start + i * page);
 		/* nodes = NULL: report each page's node in status[], move nothing. */
 		long r = numa_move_pages(l->pid, cnt, pages, NULL, status, 0);
 		if (r < 0)
@@ -157,13 +161,15 @@ static int vaddr_count(NodeLocator *base, uint64_t start, uint64_t end, uint64_t
 		out->pages_read += cnt;
 		for (unsigned long j = 0; j < cnt; j++)
 			if (status[j] >= 0 && status[j] < NODE_MAX)
-				out->bytes[status[j]] += PAGE_SZ * stride;
+				out->bytes[status[j]] += page * stride;
 	}
 	return 0;
 }
 
 void vaddr_locator_init(VaddrLocator *l, pid_t pid)
 {
-	*l = (VaddrLocator){ .base = { .name = "vaddr", .count_range = vaddr_count }, .pid = pid };
+	*l = (VaddrLocator){ .base = { .name = "vaddr", .count_range = vaddr_count },
+			     .pid = pid,
+			     .page_size = system_page_size() };
 	l->base.data = l;
 }

@@ -52,13 +52,17 @@ typedef struct PaddrLocator {
 	NodeLocator base;
 	const NodeMap *map;
 	Kpf *kpf; /* NULL: count every byte of online memory */
+	uint64_t page_size; /* bytes per page frame, one kpageflags entry each */
 } PaddrLocator;
 
 typedef struct VaddrLocator {
 	NodeLocator base;
 	pid_t pid; /* 0 = this process */
+	uint64_t page_size; /* the unit move_pages(2) reports in */
 } VaddrLocator;
 
+/* Both take the system's page size (system_page_size()); a test that
+ * feeds a kpageflags file laid out for another may set page_size after. */
 void paddr_locator_init(PaddrLocator *l, const NodeMap *map, Kpf *kpf);
 void vaddr_locator_init(VaddrLocator *l, pid_t pid);
 

@@ -12,7 +12,7 @@ int node_map_parse_block_size(const char *s, uint64_t *ret)
 	if (r < 0)
 		return -EINVAL;
 	/* Memory blocks are at least a page and a power of two. */
-	if (v < 4096 || (v & (v - 1)))
+	if (v < system_page_size() || (v & (v - 1)))
 		return -EINVAL;
 	*ret = v;
 	return 0;

@@ -44,6 +44,14 @@ int parse_s64(const char *s, long long *ret)
 	return 0;
 }
 
+uint64_t system_page_size(void)
+{
+	long v = sysconf(_SC_PAGESIZE);
+
+	/* Linux always answers; the fallback is only for the type's sake. */
+	return v > 0 ? (uint64_t)v : 4096;
+}
+
 unsigned long long now_ms(void)
 {
 	struct timespec ts;

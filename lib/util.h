@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -45,3 +46,8 @@ int parse_s64(const char *s, long long *ret);
 
 /* Monotonic clock in milliseconds. */
 unsigned long long now_ms(void);
+
+/* The kernel's base page size, sysconf(_SC_PAGESIZE): what one
+ * /proc/kpageflags entry covers and DAMON's smallest region (4096 on x86,
+ * 4096, 16384 or 65536 on arm64, 65536 on ppc64). A power of two. */
+uint64_t system_page_size(void);

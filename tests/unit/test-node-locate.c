@@ -2,7 +2,8 @@
 /* node-locate.c, virtual-address side: move_pages(2) with nodes = NULL on
  * this test's own memory. Skipped (exit 77) where libnuma says there is no
  * NUMA or move_pages is not allowed (containers, seccomp). The physical
- * side (PaddrLocator) is covered by test-metric.c. */
+ * side (PaddrLocator) is covered by test-metric.c, apart from its page
+ * size, here. */
 #include <errno.h>
 #include <numa.h>
 #include <numaif.h>
@@ -19,6 +20,8 @@
 #include <cmocka.h>
 
 #include "node-locate.h"
+#include "test-util.h"
+#include "util.h"
 
 #define NPAGES 256
 
@@ -171,6 +174,62 @@ static void test_errors(void **state)
 	assert_true(total(&nb) == 0);
 }
 
+/* Both locators count in the system's pages; PaddrLocator's pfns (one
+ * kpageflags entry each) follow page_size, here 64 KiB as on ppc64 or
+ * arm64 with 64 KiB pages. */
+static void test_page_size(void **state)
+{
+	(void)state;
+	PaddrLocator pl;
+	VaddrLocator vl;
+	NodeMap map;
+	Kpf kpf;
+	Sysfs fs;
+	NodeBytes nb = { 0 };
+	char *root = tu_mkdtemp();
+	const uint64_t mib = 1 << 20, pg = 65536, per_block = mib / pg;
+
+	vaddr_locator_init(&vl, 0);
+	assert_true(vl.page_size == (uint64_t)page);
+	assert_true(system_page_size() == (uint64_t)page);
+
+	/* Two 1 MiB blocks: block 0 on node 0, block 1 on node 1. */
+	tu_write(root, "sys/devices/system/memory/block_size_bytes", "100000\n");
+	for (int b = 0; b < 2; b++) {
+		char rel[128], target[64];
+		snprintf(rel, sizeof(rel), "sys/devices/system/memory/memory%d/state", b);
+		tu_write(root, rel, "online\n");
+		snprintf(rel, sizeof(rel), "sys/devices/system/node/node%d/memory%d", b, b);
+		snprintf(target, sizeof(target), "../../memory/memory%d", b);
+		tu_symlink(root, rel, target);
+	}
+	/* 16 entries per block: node 0 all LRU, node 1 its first half. */
+	uint64_t flags[32];
+	for (size_t i = 0; i < ELEMENTSOF(flags); i++)
+		flags[i] = i < per_block * 3 / 2 ? 1ULL << KPF_LRU : 1ULL << KPF_BUDDY;
+	tu_write_bytes(root, "proc/kpageflags", flags, sizeof(flags));
+	tu_sysfs_open(root, &fs);
+	assert_int_equal(node_map_load(&fs, &map), 0);
+	assert_int_equal(kpageflags_open(&fs, 1, &kpf), 0);
+
+	paddr_locator_init(&pl, &map, &kpf);
+	assert_true(pl.page_size == (uint64_t)page);
+	pl.page_size = pg;
+	assert_int_equal(node_locate_count(&pl.base, 0, 2 * mib, 0, &nb), 0);
+	assert_true(nb.bytes[0] == mib);
+	assert_true(nb.bytes[1] == mib / 2);
+	assert_true(nb.pages_read == 2 * per_block);
+	/* A range that ends inside a page counts that page. */
+	memset(&nb, 0, sizeof(nb));
+	assert_int_equal(node_locate_count(&pl.base, mib, mib + 1, 0, &nb), 0);
+	assert_true(nb.bytes[1] == pg);
+
+	kpageflags_close(&kpf);
+	node_map_free(&map);
+	sysfs_close(&fs);
+	tu_rmtree(root);
+}
+
 int main(void)
 {
 	page = sysconf(_SC_PAGESIZE);
@@ -192,6 +251,7 @@ int main(void)
 		cmocka_unit_test(test_faulted_half),
 		cmocka_unit_test(test_budget_stride),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_page_size),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 	return usable || r ? r : 77;
