@@ -18,7 +18,7 @@ static int node_of(const Manager *m, size_t i)
 void report_config_errors(const ConfigErrors *errs)
 {
 	for (size_t i = 0; i < errs->n; i++)
-		log_fields(LOG_ERR, MSGID_CONFIG_REJECTED, FIELDS({ "CONFIG_ERROR", 0, errs->msg[i] }), "%s",
+		log_fields(LOG_ERR, MSGID_CONFIG_REJECTED, FIELDS({ "DTIERD_CONFIG_ERROR", 0, errs->msg[i] }), "%s",
 			   errs->msg[i]);
 }
 

@@ -891,7 +891,7 @@ static void test_reload_rejected_keeps_running(void **state)
 	/* Each error with its own MESSAGE_ID, then the verdict. */
 	const Logged *err = find_logged(from, MSGID_CONFIG_REJECTED, NULL);
 	assert_non_null(err);
-	assert_non_null(strstr(err->fields, "CONFIG_ERROR="));
+	assert_non_null(strstr(err->fields, "DTIERD_CONFIG_ERROR="));
 	const Logged *l = find_logged(from, MSGID_RELOAD_REJECTED, "reload rejected, still running the previous");
 	assert_true(l > err);
 	assert_int_equal(l->level, LOG_ERR);
