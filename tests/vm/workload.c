@@ -14,6 +14,18 @@
  * --shmem: the mapping is a memfd (shared memory, page cache) instead of
  * anonymous memory.
  *
+ * Stream mode (background noise, not a hot set; a second process):
+ *   dtierd-workload --stream-mib 384 [--stream-node 0] [--stream-mib-per-s 48] \
+ *                   [--duration S] [--report-every S]
+ * maps --stream-mib MiB in 4 KiB pages (MADV_NOHUGEPAGE), filled on
+ * --stream-node, and reads it sequentially, one byte a page, in 1 MiB chunks
+ * paced to --stream-mib-per-s: each page is touched once per pass (384 MiB at
+ * 48 MiB/s: once every 8 s). Report line, where the whole buffer is:
+ *   STREAM t=12.0 pages=98304 n0=98304 n1=0 bad=0 n0_bp=10000 n1_bp=0 passes=1
+ *
+ * Both start lines end with mono0=S, CLOCK_MONOTONIC at t=0, so that the
+ * reports of processes started separately can be put on one time axis.
+ *
  * Report line (stdout, flushed):
  *   WORKLOAD t=12.0 hot_pages=16384 n0=9830 n1=6554 bad=0 n0_bp=6000 n1_bp=4000
  * nK = hot pages on node K (every node with memory up to the highest one),
@@ -142,7 +154,144 @@ static void usage(FILE *f)
 		"usage: dtierd-workload [--size-mib N] [--hot-mib N] [--node N] [--duration S]\n"
 		"                       [--report-every S] [--move-hot-after S] [--hot-offset-mib M]\n"
 		"                       [--moved-offset-mib M] [--resize T:MIB[,T:MIB...]]\n"
-		"                       [--move-at T:MIB[,T:MIB...]] [--thp] [--shmem]\n");
+		"                       [--move-at T:MIB[,T:MIB...]] [--thp] [--shmem]\n"
+		"       dtierd-workload --stream-mib N [--stream-node K] [--stream-mib-per-s R]\n"
+		"                       [--duration S] [--report-every S]\n");
+}
+
+/* Full TLB flush of this mm: see the comment in main()'s access loop. */
+static void flush_tlb(char *dummy, long ps)
+{
+	mprotect(dummy, DUMMY_PAGES * ps, PROT_READ);
+	mprotect(dummy, DUMMY_PAGES * ps, PROT_READ | PROT_WRITE);
+}
+
+/*
+ * Print one "<tag> t=..." placement line for the n pages from base: nK pages
+ * on node K (0..max_node), bad = not placed. Returns 0 or -errno.
+ */
+static int report_placement(const char *tag, const char *count_key, double t, char *base, size_t n,
+			    long ps, int max_node, void **pages, int *status, unsigned long passes)
+{
+	unsigned long cnt[MAX_NODES] = { 0 }, bad = 0;
+
+	for (size_t i = 0; i < n; i++)
+		pages[i] = base + i * ps;
+	if (sys_move_pages(n, pages, NULL, status, 0) < 0)
+		return -errno;
+	for (size_t i = 0; i < n; i++) {
+		if (status[i] >= 0 && status[i] < MAX_NODES)
+			cnt[status[i]]++;
+		else
+			bad++;
+	}
+	printf("%s t=%.1f %s=%zu", tag, t, count_key, n);
+	for (int k = 0; k <= max_node; k++)
+		printf(" n%d=%lu", k, cnt[k]);
+	printf(" bad=%lu", bad);
+	for (int k = 0; k <= max_node; k++)
+		printf(" n%d_bp=%lu", k, cnt[k] * 10000 / n);
+	printf(" passes=%lu\n", passes);
+	return 0;
+}
+
+/*
+ * Stream mode: len bytes filled on node, then read once per pass, paced to
+ * mib_per_s, until duration or a signal. The policy is widened to every memory
+ * node after the fill, as for the hot set: where the pages end up is then
+ * what dtierd (DAMON) did, not what the policy allowed. Returns the exit status.
+ */
+static int stream_main(size_t len, int node, unsigned long mem_nodes, int max_node, double mib_per_s,
+		       double duration, double report_every)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	unsigned long one = 1UL << node;
+	size_t n_pages = len / ps, chunk = (size_t)1 << 20;
+	/* the time one 1 MiB chunk may take at the asked rate */
+	double chunk_s = 1.0 / mib_per_s;
+	volatile char *buf;
+	char *dummy;
+
+	buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	dummy = mmap(NULL, DUMMY_PAGES * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED || dummy == MAP_FAILED) {
+		fprintf(stderr, "STREAM error: mmap: %s\n", strerror(errno));
+		return 1;
+	}
+	madvise((char *)buf, len, MADV_NOHUGEPAGE);
+	if (sys_mbind((char *)buf, len, MPOL_BIND, &one, MASK_MAXNODE, 0) < 0) {
+		fprintf(stderr, "STREAM error: mbind(node %d): %s\n", node, strerror(errno));
+		return 1;
+	}
+	for (size_t off = 0; off < len; off += ps)
+		buf[off] = 1;
+	for (long i = 0; i < DUMMY_PAGES; i++)
+		dummy[i * ps] = 1;
+	if (sys_mbind((char *)buf, len, MPOL_BIND, &mem_nodes, MASK_MAXNODE, 0) < 0) {
+		fprintf(stderr, "STREAM error: mbind(all nodes): %s\n", strerror(errno));
+		return 1;
+	}
+
+	void **pages = calloc(n_pages, sizeof(*pages));
+	int *status = calloc(n_pages, sizeof(*status));
+	if (!pages || !status) {
+		fprintf(stderr, "STREAM error: out of memory\n");
+		return 1;
+	}
+
+	double t0 = now_s(), next_report = 0, next_chunk = 0;
+	unsigned long passes = 0, sum = 0;
+	size_t pos = 0;
+	int r;
+
+	printf("STREAM start size_mib=%zu node=%d memory_nodes=0x%lx pages=%zu page_size=%ld "
+	       "mib_per_s=%.1f pass_s=%.1f duration=%.1f pid=%d buf=%p mono0=%.3f\n",
+	       len >> 20, node, mem_nodes, n_pages, ps, mib_per_s, (double)(len >> 20) / mib_per_s,
+	       duration, (int)getpid(), (void *)buf, t0);
+
+	while (!stop) {
+		double t = now_s() - t0;
+
+		if (t >= next_report || t >= duration) {
+			r = report_placement("STREAM", "pages", t, (char *)buf, n_pages, ps, max_node,
+					     pages, status, passes);
+			if (r < 0) {
+				fprintf(stderr, "STREAM error: move_pages: %s\n", strerror(-r));
+				return 1;
+			}
+			next_report += report_every;
+			while (next_report <= t)
+				next_report += report_every;
+		}
+		if (t >= duration)
+			break;
+		if (t < next_chunk) {
+			double d = next_chunk - t;
+			struct timespec ts = { .tv_sec = (time_t)d, .tv_nsec = (long)((d - (time_t)d) * 1e9) };
+
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		for (size_t off = 0; off < chunk && pos + off < len; off += ps)
+			sum += buf[pos + off];
+		flush_tlb(dummy, ps);
+		pos += chunk;
+		if (pos >= len) {
+			pos = 0;
+			passes++;
+		}
+		next_chunk += chunk_s;
+		/* behind by more than a pass (a stalled guest): do not burst to catch up */
+		if (next_chunk < t - (double)(len >> 20) * chunk_s)
+			next_chunk = t;
+	}
+	/* a last report on a signal too, so the end state is on record */
+	if (stop && report_placement("STREAM", "pages", now_s() - t0, (char *)buf, n_pages, ps,
+				     max_node, pages, status, passes) < 0)
+		return 1;
+	printf("STREAM done t=%.1f passes=%lu sum=%lu%s\n", now_s() - t0, passes, sum,
+	       stop ? " (signal)" : "");
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -160,6 +309,9 @@ int main(int argc, char **argv)
 		{ "resize", required_argument, NULL, 'z' },
 		{ "move-at", required_argument, NULL, 'M' },
 		{ "shmem", no_argument, NULL, 'S' },
+		{ "stream-mib", required_argument, NULL, 'x' },
+		{ "stream-node", required_argument, NULL, 'X' },
+		{ "stream-mib-per-s", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, '?' },
 		{}
 	};
@@ -175,6 +327,9 @@ int main(int argc, char **argv)
 	unsigned long move_off[8];
 	size_t n_move = 0, next_move = 0;
 	bool shmem = false;
+	unsigned long stream_mib = 0;
+	int stream_node = 0;
+	double stream_rate = 48;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -196,8 +351,18 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'S': shmem = true; break;
+		case 'x': stream_mib = strtoul(optarg, NULL, 0); break;
+		case 'X': stream_node = atoi(optarg); break;
+		case 'R': stream_rate = atof(optarg); break;
 		default: usage(stderr); return 2;
 		}
+	}
+	if (stream_mib)
+		node = stream_node;
+	if (stream_mib && (stream_node < 0 || stream_node >= MAX_NODES || stream_rate <= 0 ||
+			   report_every <= 0)) {
+		usage(stderr);
+		return 2;
 	}
 	if (moved_off_mib == (unsigned long)-1)
 		moved_off_mib = size_mib - hot_mib;     /* default: the end of the mapping */
@@ -240,6 +405,9 @@ int main(int argc, char **argv)
 	for (int i = 0; i < MAX_NODES; i++)
 		if (mem_nodes & (1UL << i))
 			max_node = i;
+	if (stream_mib)
+		return stream_main(stream_mib << 20, node, mem_nodes, max_node, stream_rate, duration,
+				   report_every);
 
 	char *buf;
 	if (shmem) {
@@ -286,13 +454,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	double t0 = now_s(), next_report = 0;
+
 	printf("WORKLOAD start size_mib=%lu hot_mib=%lu hot_offset_mib=%lu node=%d "
 	       "memory_nodes=0x%lx hot_pages=%zu page_size=%ld move_hot_after=%.1f "
-	       "moved_offset_mib=%lu duration=%.1f pid=%d buf=%p\n",
+	       "moved_offset_mib=%lu duration=%.1f pid=%d buf=%p mono0=%.3f\n",
 	       size_mib, hot_mib, hot_off_mib, node, mem_nodes, hot_pages, ps, move_after,
-	       moved_off_mib, duration, (int)getpid(), (void *)buf);
+	       moved_off_mib, duration, (int)getpid(), (void *)buf, t0);
 
-	double t0 = now_s(), next_report = 0;
 	char *hot = buf + (hot_off_mib << 20);
 	bool moved = false;
 	unsigned long passes = 0;
@@ -316,27 +485,13 @@ int main(int argc, char **argv)
 			next_resize++;
 		}
 		if (t >= next_report || t >= duration) {
-			unsigned long cnt[MAX_NODES] = { 0 }, bad = 0;
+			int r = report_placement("WORKLOAD", "hot_pages", t, hot, hot_pages, ps, max_node,
+						 pages, status, passes);
 
-			for (size_t i = 0; i < hot_pages; i++)
-				pages[i] = hot + i * ps;
-			if (sys_move_pages(hot_pages, pages, NULL, status, 0) < 0) {
-				fprintf(stderr, "WORKLOAD error: move_pages: %s\n", strerror(errno));
+			if (r < 0) {
+				fprintf(stderr, "WORKLOAD error: move_pages: %s\n", strerror(-r));
 				return 1;
 			}
-			for (size_t i = 0; i < hot_pages; i++) {
-				if (status[i] >= 0 && status[i] < MAX_NODES)
-					cnt[status[i]]++;
-				else
-					bad++;
-			}
-			printf("WORKLOAD t=%.1f hot_pages=%zu", t, hot_pages);
-			for (int n = 0; n <= max_node; n++)
-				printf(" n%d=%lu", n, cnt[n]);
-			printf(" bad=%lu", bad);
-			for (int n = 0; n <= max_node; n++)
-				printf(" n%d_bp=%lu", n, cnt[n] * 10000 / hot_pages);
-			printf(" passes=%lu\n", passes);
 			next_report += report_every;
 			while (next_report <= t)
 				next_report += report_every;
@@ -352,8 +507,7 @@ int main(int argc, char **argv)
 		 * flush per pass keeps DAMON's sampling seeing the accesses
 		 * (vm-testing.md, "TCG hides accesses from DAMON").
 		 */
-		mprotect(dummy, DUMMY_PAGES * ps, PROT_READ);
-		mprotect(dummy, DUMMY_PAGES * ps, PROT_READ | PROT_WRITE);
+		flush_tlb(dummy, ps);
 		passes++;
 	}
 	printf("WORKLOAD done t=%.1f passes=%lu%s\n", now_s() - t0, passes,

@@ -536,3 +536,116 @@ journal_stream() {
 		while IFS= read -r _l; do echo "[journal] $_l"; done &
 	VMTEST_BG_PIDS="$VMTEST_BG_PIDS $!"
 }
+
+# More than one process (s16, s17) ------------------------------------------------
+
+# proc_start LOG PREFIX ARGS...: start another dtierd-workload (a second hot
+# set, or --stream-mib noise) in the background, output in LOG (streamed to
+# the console prefixed PREFIX). Sets BG_PID. WORKLOAD_PID/WORKLOAD_LOG stay
+# the main workload's.
+proc_start() {
+	_log=$1
+	_pfx=$2
+	shift 2
+	: > "$_log"
+	"$WORKLOAD" "$@" > "$_log" 2>&1 &
+	BG_PID=$!
+	VMTEST_BG_PIDS="$VMTEST_BG_PIDS $BG_PID"
+	echo "workload: pid $BG_PID: $WORKLOAD $* (log $_log)"
+	stream "$_log" "$_pfx"
+}
+
+# log_series LOG TAG NODE: "t bp" of node NODE's share in LOG's placement
+# reports ("TAG t=... nNODE_bp=..."; TAG is WORKLOAD or STREAM).
+log_series() {
+	awk -v tag="$2" -v key="n$3_bp" '$1 == tag && $2 ~ /^t=/ {
+		t = ""; v = ""
+		for (i = 2; i <= NF; i++) {
+			split($i, kv, "=")
+			if (kv[1] == "t") t = kv[2]
+			if (kv[1] == key) v = kv[2]
+		}
+		if (t != "" && v != "") print t, v
+	}' "$1"
+}
+
+# log_bad_max LOG [K]: workload_bad_max of another workload's log.
+log_bad_max() {
+	(WORKLOAD_LOG=$1; workload_bad_max "${2:--1}")
+}
+
+# combined_series LOG_A LOG_B NODE: "t bp" of node NODE's share of the two
+# workloads' hot sets together: (nNODE_A + nNODE_B) * 10000 / (hot_A + hot_B),
+# on A's time axis, each A report paired with the B report nearest to it in
+# CLOCK_MONOTONIC (the start lines' mono0 + t), if within 1 s.
+combined_series() {
+	awk -v key="n$3" '
+		FNR == 1 { f++ }
+		$1 == "WORKLOAD" && $2 == "start" {
+			for (i = 3; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "mono0") m[f] = kv[2] + 0 }
+		}
+		$1 == "WORKLOAD" && $2 ~ /^t=/ && / hot_pages=/ {
+			t = ""; h = ""; v = ""
+			for (i = 2; i <= NF; i++) {
+				split($i, kv, "=")
+				if (kv[1] == "t") t = kv[2]
+				if (kv[1] == "hot_pages") h = kv[2]
+				if (kv[1] == key) v = kv[2]
+			}
+			if (t == "" || h == "" || v == "") next
+			n[f]++; T[f, n[f]] = t; A[f, n[f]] = m[f] + t; H[f, n[f]] = h; V[f, n[f]] = v
+		}
+		END {
+			j = 1
+			for (i = 1; i <= n[1]; i++) {
+				while (j < n[2] && A[2, j + 1] <= A[1, i]) j++
+				best = j
+				if (j < n[2] && A[2, j + 1] - A[1, i] < A[1, i] - A[2, j]) best = j + 1
+				d = A[2, best] - A[1, i]
+				if (d < 0) d = -d
+				if (n[2] == 0 || d > 1.0) continue
+				printf "%s %d\n", T[1, i], (V[1, i] + V[2, best]) * 10000 / (H[1, i] + H[2, best])
+			}
+		}' "$1" "$2"
+}
+
+# series_window FROM_S TO_S: of a "t bp" series on stdin, "min max count" of
+# the values with FROM_S <= t <= TO_S.
+series_window() {
+	awk -v a="$1" -v b="$2" '
+		$1 + 0 >= a && $1 + 0 <= b { if (!n || $2 < min) min = $2; if (!n || $2 > max) max = $2; n++ }
+		END { printf "%d %d %d\n", min, max, n }'
+}
+
+# series_convergence LO HI: workload_convergence of a "t bp" series on stdin.
+series_convergence() {
+	awk -v lo="$1" -v hi="$2" '
+		{ in_band = ($2 >= lo && $2 <= hi); if (!in_band) conv = ""; else if (conv == "") conv = $1 }
+		END { print (conv == "" ? "never" : conv) }'
+}
+
+# check_series_window WHAT FILE TARGET_BP TOL_BP FROM_S TO_S: workload_check_window
+# for a "t bp" series in FILE (WHAT names it in the check), with its
+# convergence time.
+check_series_window() {
+	_lo=$(($3 - $4)); _hi=$(($3 + $4))
+	echo "$1 series (t bp):"
+	awk '{ printf "  t=%s %s\n", $1, $2 }' "$2"
+	echo "$1 converged into [$_lo, $_hi] at t=$(series_convergence "$_lo" "$_hi" < "$2")"
+	set -- "$@" $(series_window "$5" "$6" < "$2")
+	check "$1 has reports in t=[$5, $6] s" ge "$9" 3
+	check "$1 within $3+-$4 bp in t=[$5, $6] s (min $7, max $8)" between_pair "$7" "$8" "$_lo" "$_hi"
+}
+
+# check_said_matches NODE TRUE_BP TOL_BP: check_events_match against a given
+# truth (e.g. a combined share) instead of the main workload's last report.
+check_said_matches() {
+	_said=$(dtierd_last_share "$1")
+	if [ -z "$_said" ]; then
+		check "dtierd reported node $1's share" false
+		return
+	fi
+	_d=$((_said - $2))
+	[ $_d -lt 0 ] && _d=$((-_d))
+	check "dtierd's last event for node $1 ($_said bp) matches the truth ($2 bp) within $3 bp" le "$_d" "$3"
+}
