@@ -22,7 +22,7 @@ void actuate_init(ActuateState *st, const DamonPlan *plan)
 static void pair_quota(const ActuateParams *p, const CtlDecision *d, size_t s, size_t t, uint64_t *ret_quota,
 		       uint64_t *ret_reset_ms)
 {
-	const uint64_t page = 4096;
+	const uint64_t page = system_page_size();
 	uint64_t want = d->bytes_per_tick[s][t];
 
 	*ret_reset_ms = p->armed_window_ms;
