@@ -385,6 +385,9 @@ static int tick_sample(Manager *m, const HotShare *hs, CtlSample *ret)
 	 * (bench/); below that the controller must not trust small
 	 * differences at all: the bound then spans the whole band. */
 	smp.err_bytes = hs->chunks == 0 || hs->chunks >= 4 * hs->n_regions ? hs->err_bytes : hs->total;
+	/* Mostly huge pages: every move is at least one 2 MiB folio. */
+	if (hs->total && hs->thp_bytes * 2 >= hs->total)
+		smp.folio_bytes = CTL_MAX_FOLIO;
 	for (size_t i = 0; i < a->n; i++) {
 		NodeMeminfo mi;
 		smp.hot_bytes[i] = hs->hot_bytes[i];
@@ -413,12 +416,12 @@ static int tick_actuate(Manager *m, const Actuation *a)
 		p->schemes[i].goal_current = a->goal_current[i];
 		goals = goals || p->schemes[i].goal;
 		if (full) {
-			if (p->schemes[i].quota_bytes != a->quota[i])
+			if (p->schemes[i].quota_bytes != a->quota[i] || p->schemes[i].reset_ms != a->reset_ms[i])
 				log_debug("scheme %zu (to node %d): quota %" PRIu64 " bytes per %" PRIu64 " ms", i,
-					  p->schemes[i].target_nid, a->quota[i], m->setup.act.armed_window_ms);
+					  p->schemes[i].target_nid, a->quota[i], a->reset_ms[i]);
 			p->schemes[i].armed = true;
 			p->schemes[i].quota_bytes = a->quota[i];
-			p->schemes[i].reset_ms = m->setup.act.armed_window_ms;
+			p->schemes[i].reset_ms = a->reset_ms[i];
 		}
 	}
 	if (m->stage_dirty) {

@@ -1,11 +1,42 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "actuate.h"
+#include "util.h"
 
 void actuate_init(ActuateState *st, const DamonPlan *plan)
 {
 	*st = (ActuateState){ .armed = false };
-	for (size_t i = 0; i < plan->n_schemes; i++)
+	for (size_t i = 0; i < plan->n_schemes; i++) {
 		st->committed_quota[i] = plan->schemes[i].quota_bytes;
+		st->committed_reset_ms[i] = plan->schemes[i].reset_ms;
+	}
+}
+
+/* Pair S->T's quota and charge window. DAMON charges the piece it split a
+ * region to (the quota left, at least a page) but migrates the whole folio
+ * under it, and a new quota takes effect at the next window start: with
+ * half-interval windows a pair that runs for one interval moves at least
+ * two folios. When the controller wants less than that (THP, close to the
+ * target), one window of the whole interval with a one-page quota moves
+ * exactly one folio; two-folio moves around a target between two folio
+ * steps ping-ponged in the sim (thp-resize: 56.2 <-> 62.5 % every hold_s). */
+static void pair_quota(const ActuateParams *p, const CtlDecision *d, size_t s, size_t t, uint64_t *ret_quota,
+		       uint64_t *ret_reset_ms)
+{
+	const uint64_t page = system_page_size();
+	uint64_t want = d->bytes_per_tick[s][t];
+
+	*ret_reset_ms = p->armed_window_ms;
+	if (!d->run[s][t]) {
+		*ret_quota = ACTUATE_STOP_QUOTA;
+		return;
+	}
+	uint64_t windows = p->armed_window_ms ? MAX(p->interval_ms / p->armed_window_ms, 1u) : 1;
+	if (d->folio_bytes > page && windows > 1 && want < windows * d->folio_bytes) {
+		*ret_quota = page;
+		*ret_reset_ms = p->interval_ms;
+		return;
+	}
+	*ret_quota = controller_window_quota(want, p->armed_window_ms, p->interval_ms, p->window_cap_bytes);
 }
 
 void actuate_decide(const ActuateParams *p, const ActuateState *st, const CtlDecision *d, bool temporal,
@@ -21,18 +52,17 @@ void actuate_decide(const ActuateParams *p, const ActuateState *st, const CtlDec
 			/* The size quota is the actuator: what the controller
 			 * asked for this interval, or less than a page (nothing
 			 * moves) while the pair must not run. */
-			uint64_t q = d->run[s][t] ? controller_window_quota(d->bytes_per_tick[s][t], p->armed_window_ms,
-									    p->interval_ms, p->window_cap_bytes)
-						  : ACTUATE_STOP_QUOTA;
-			a.quota[i] = q;
-			if (q != st->committed_quota[i])
+			pair_quota(p, d, s, t, &a.quota[i], &a.reset_ms[i]);
+			if (a.quota[i] != st->committed_quota[i] || a.reset_ms[i] != st->committed_reset_ms[i])
 				a.full_commit = true;
 			controller_goal_values(d, s, t, temporal, &a.goal_target[i], &a.goal_current[i]);
 		}
 	/* A goals-only commit changes no quota. */
 	if (!a.full_commit)
-		for (size_t i = 1; i < p->n_schemes; i++)
+		for (size_t i = 1; i < p->n_schemes; i++) {
 			a.quota[i] = st->committed_quota[i];
+			a.reset_ms[i] = st->committed_reset_ms[i];
+		}
 	*ret = a;
 }
 
@@ -40,7 +70,9 @@ void actuate_committed(ActuateState *st, const ActuateParams *p, const Actuation
 {
 	if (!a->full_commit)
 		return;
-	for (size_t i = 1; i < p->n_schemes; i++)
+	for (size_t i = 1; i < p->n_schemes; i++) {
 		st->committed_quota[i] = a->quota[i];
+		st->committed_reset_ms[i] = a->reset_ms[i];
+	}
 	st->armed = true;
 }

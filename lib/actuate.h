@@ -2,8 +2,8 @@
 #pragma once
 
 /* A CtlDecision + what is committed now -> what to write this interval:
- * every pair scheme's quota (`bytes` per charge window of half an interval
- * once armed) and goal values, and whether that needs a full `commit` (to arm the
+ * every pair scheme's quota (`bytes` per charge window, of half an interval
+ * once armed, or of a whole one for a single folio) and goal values, and whether that needs a full `commit` (to arm the
  * schemes the first time, or because a quota changed) or only
  * `commit_schemes_quota_goals` (schemes with goals). Pure; the daemon and the
  * simulator call the same function. */
@@ -22,6 +22,7 @@
 typedef struct ActuateState {
 	bool armed;                                 /* pair schemes armed by a full commit */
 	uint64_t committed_quota[DAMON_MAX_SCHEMES];
+	uint64_t committed_reset_ms[DAMON_MAX_SCHEMES];
 } ActuateState;
 
 typedef struct Actuation {
@@ -29,6 +30,7 @@ typedef struct Actuation {
 	/* Per scheme index (pair schemes only; scheme 0 untouched). On a
 	 * goals-only commit, quota[] equals what is committed. */
 	uint64_t quota[DAMON_MAX_SCHEMES];
+	uint64_t reset_ms[DAMON_MAX_SCHEMES]; /* the quota's charge window */
 	uint64_t goal_target[DAMON_MAX_SCHEMES];
 	uint64_t goal_current[DAMON_MAX_SCHEMES];
 } Actuation;

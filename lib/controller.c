@@ -380,6 +380,7 @@ void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 		d->in_band = c->in_band;
 		return;
 	}
+	d->folio_bytes = s->folio_bytes;
 	d->band_bp = band_width(c, s, est_total);
 	int32_t err[CTL_N];
 	uint32_t worst = 0;

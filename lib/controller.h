@@ -62,6 +62,7 @@ typedef struct CtlSample {
 	uint64_t capacity_bytes[CTL_N]; /* hot bytes the node could hold (free + its hot); 0 = unknown */
 	uint64_t applied[CTL_N][CTL_N]; /* cumulative bytes migrated by pair s->d */
 	uint64_t err_bytes;             /* ~95 % bound of the measurement's error (0 = exact) */
+	uint64_t folio_bytes;           /* the hot memory's folio size when mostly huge pages, else 0 */
 } CtlSample;
 
 enum {
@@ -83,6 +84,7 @@ typedef struct CtlDecision {
 	uint64_t bytes_per_tick[CTL_N][CTL_N];
 	uint64_t moved[CTL_N][CTL_N]; /* bytes moved since the previous step */
 	uint64_t estimate_total;
+	uint64_t folio_bytes;         /* the sample's: a move is at least one such folio (0: pages) */
 	bool in_band;
 	bool settling;                /* held: the measurement is still moving */
 	unsigned events;

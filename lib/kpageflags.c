@@ -33,29 +33,41 @@ bool kpageflags_page_migratable(uint64_t f)
 	return (f & BIT(KPF_LRU)) && !(f & never_bits());
 }
 
-uint64_t kpageflags_count_buf(const uint64_t *flags, size_t n, uint64_t lead_head)
+uint64_t kpageflags_count_buf_thp(const uint64_t *flags, size_t n, uint64_t lead_head, uint64_t *ret_thp)
 {
 	/* Older kernels set LRU only on the head page of a large folio, newer
 	 * ones copy folio flags to every page: deciding tails by their head
 	 * gives the same answer on both. */
 	bool folio_ok = lead_head ? kpageflags_page_migratable(lead_head) : false;
+	bool folio_thp = lead_head & BIT(KPF_THP);
 	bool have_head = lead_head != 0;
-	uint64_t count = 0;
+	uint64_t count = 0, thp = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		uint64_t f = flags[i];
-		bool ok;
+		bool ok, is_thp;
 
 		if (f & BIT(KPF_COMPOUND_TAIL) && !(f & BIT(KPF_NOPAGE))) {
 			ok = have_head ? folio_ok : kpageflags_page_migratable(f);
+			is_thp = have_head ? folio_thp : (f & BIT(KPF_THP));
 		} else {
 			ok = kpageflags_page_migratable(f);
+			is_thp = f & BIT(KPF_THP);
 			have_head = f & BIT(KPF_COMPOUND_HEAD);
 			folio_ok = ok;
+			folio_thp = is_thp;
 		}
 		count += ok;
+		thp += ok && is_thp;
 	}
+	if (ret_thp)
+		*ret_thp = thp;
 	return count;
+}
+
+uint64_t kpageflags_count_buf(const uint64_t *flags, size_t n, uint64_t lead_head)
+{
+	return kpageflags_count_buf_thp(flags, n, lead_head, NULL);
 }
 
 static int pread_entries(Kpf *k, uint64_t pfn, uint64_t *buf, size_t n, size_t *ret_n)
@@ -133,10 +145,11 @@ static void learn_tails(Kpf *k, const uint64_t *buf, size_t n)
 }
 
 /* Counts [pfn, pfn + n) exactly. */
-static int count_exact(Kpf *k, uint64_t pfn, uint64_t n, uint64_t *ret_count, uint64_t *ret_read)
+static int count_exact(Kpf *k, uint64_t pfn, uint64_t n, uint64_t *ret_count, uint64_t *ret_thp,
+		       uint64_t *ret_read)
 {
 	static __thread uint64_t buf[READ_BATCH];
-	uint64_t count = 0, read_total = 0;
+	uint64_t count = 0, thp = 0, read_total = 0;
 
 	while (n > 0) {
 		size_t want = (size_t)MIN(n, (uint64_t)READ_BATCH), got = 0;
@@ -153,12 +166,15 @@ static int count_exact(Kpf *k, uint64_t pfn, uint64_t n, uint64_t *ret_count, ui
 		uint64_t lead = 0;
 		if ((buf[0] & BIT(KPF_COMPOUND_TAIL)) && k->tails_carry_lru != 1)
 			lead = find_head(k, pfn, buf[0], &read_total);
-		count += kpageflags_count_buf(buf, got, lead);
+		uint64_t t;
+		count += kpageflags_count_buf_thp(buf, got, lead, &t);
+		thp += t;
 		read_total += got;
 		pfn += got;
 		n -= got;
 	}
 	*ret_count = count;
+	*ret_thp = thp;
 	*ret_read = read_total;
 	return 0;
 }
@@ -192,7 +208,7 @@ int kpageflags_count(Kpf *k, uint64_t start, uint64_t end, uint64_t max_pages, K
 		return 0;
 	}
 	if (max_pages == 0 || c.pages <= max_pages || c.pages <= 2 * KPF_SAMPLE_CHUNK) {
-		r = count_exact(k, start, c.pages, &c.migratable, &c.pages_read);
+		r = count_exact(k, start, c.pages, &c.migratable, &c.thp, &c.pages_read);
 		if (r < 0)
 			return r;
 		*ret = c;
@@ -205,10 +221,10 @@ int kpageflags_count(Kpf *k, uint64_t start, uint64_t end, uint64_t max_pages, K
 	 * sample, which overestimates the error of stratified sampling). */
 	uint64_t kstrata = MAX(max_pages / kpageflags_chunk_cost(k), 1u);
 	double sum = 0, sumsq = 0, sumd2 = 0, prev = 0;
-	uint64_t est = 0;
+	uint64_t est = 0, est_thp = 0;
 	for (uint64_t i = 0; i < kstrata; i++) {
 		uint64_t s0 = start + c.pages * i / kstrata, s1 = start + c.pages * (i + 1) / kstrata;
-		uint64_t len = s1 - s0, chunk = MIN(len, (uint64_t)KPF_SAMPLE_CHUNK), got, cnt;
+		uint64_t len = s1 - s0, chunk = MIN(len, (uint64_t)KPF_SAMPLE_CHUNK), got, cnt, thp;
 		uint64_t off = len > chunk ? next_rand(k) % (len - chunk + 1) : 0;
 
 		/* Aligned, so that a chunk starting on a tail finds its head in
@@ -219,7 +235,7 @@ int kpageflags_count(Kpf *k, uint64_t start, uint64_t end, uint64_t max_pages, K
 			uint64_t a = (s0 + off) & ~((uint64_t)KPF_SAMPLE_CHUNK - 1);
 			off = a >= s0 ? a - s0 : off;
 		}
-		r = count_exact(k, s0 + off, chunk, &cnt, &got);
+		r = count_exact(k, s0 + off, chunk, &cnt, &thp, &got);
 		if (r < 0)
 			return r;
 		c.pages_read += got;
@@ -230,6 +246,7 @@ int kpageflags_count(Kpf *k, uint64_t start, uint64_t end, uint64_t max_pages, K
 			sumd2 += (f - prev) * (f - prev);
 		prev = f;
 		est += (uint64_t)(f * (double)len + 0.5);
+		est_thp += chunk ? (uint64_t)((double)thp / (double)chunk * (double)len + 0.5) : 0;
 	}
 	c.chunks = kstrata;
 	c.sum_f = sum;
@@ -244,6 +261,7 @@ int kpageflags_count(Kpf *k, uint64_t start, uint64_t end, uint64_t max_pages, K
 		c.err_pages = (uint64_t)(2.0 * stratum * sqrt(var * (double)kstrata) + 0.5);
 	}
 	c.migratable = MIN(est, c.pages);
+	c.thp = MIN(est_thp, c.migratable);
 	c.sampled = true;
 	*ret = c;
 	return 0;

@@ -53,6 +53,7 @@ typedef struct KpfCount {
 	uint64_t pages;           /* pages in the range */
 	uint64_t pages_read;      /* kpageflags entries read */
 	uint64_t migratable;      /* migratable pages (estimate when sampled) */
+	uint64_t thp;             /* of them, in transparent huge pages (estimate when sampled) */
 	uint64_t err_pages;       /* ~95 % bound of the sampling error, 0 if exact */
 	bool sampled;
 	/* When sampled: chunks read, the sums of their migratable fractions
@@ -75,6 +76,9 @@ bool kpageflags_page_migratable(uint64_t flags);
  * folio that started before FLAGS[0] (or 0 if unknown). Large folios thus
  * count once, at their size. Pure; for tests and the reader below. */
 uint64_t kpageflags_count_buf(const uint64_t *flags, size_t n, uint64_t lead_head);
+/* The same, and *RET_THP the migratable pages among them that belong to a
+ * transparent huge page (their folio's head has KPF_THP). */
+uint64_t kpageflags_count_buf_thp(const uint64_t *flags, size_t n, uint64_t lead_head, uint64_t *ret_thp);
 
 /* The next number of K's random sequence (xorshift64). */
 uint64_t kpageflags_rand(Kpf *k);

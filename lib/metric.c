@@ -75,6 +75,7 @@ typedef struct RegionEst {
 	uint64_t mig;                      /* migratable bytes, all nodes (estimate) */
 	uint64_t span_t[CONFIG_MAX_TIERS]; /* online bytes on each tier node */
 	uint64_t mig_t[CONFIG_MAX_TIERS];  /* migratable bytes on each tier node */
+	uint64_t thp;                      /* of mig, in THP (measured regions only) */
 	uint64_t chunks;
 	enum { EST_EXACT, EST_SAMPLED, EST_IMPUTED } kind;
 } RegionEst;
@@ -145,6 +146,7 @@ static int hot_share_budgeted(const RegionList *regions, const HotPattern *patte
 				e->mig_t[t] = nb.bytes[nodes[t]];
 			}
 		e->chunks = nb.chunks;
+		e->thp = MIN(nb.thp_bytes, e->mig);
 		e->kind = n == 0 ? EST_IMPUTED : nb.chunks ? EST_SAMPLED : EST_EXACT;
 		ss += nb.ss_frac;
 		dof += nb.ss_dof;
@@ -205,6 +207,7 @@ static int hot_share_budgeted(const RegionList *regions, const HotPattern *patte
 		region_hot_fraction(r, pattern, e->mig, &num, &den);
 		for (size_t t = 0; t < n_nodes; t++)
 			h->hot_bytes[t] += scale(e->mig_t[t], num, den);
+		h->thp_bytes += scale(e->thp, num, den);
 		if (var > 0) {
 			double sigma = sqrt(var) * (double)e->span, g = 1;
 			if (pattern->max_nr_accesses && r->nr_accesses < pattern->max_nr_accesses && e->mig) {
@@ -272,6 +275,7 @@ int metric_hot_share(const RegionList *regions, const HotPattern *pattern, NodeL
 		for (size_t t = 0; t < n_nodes; t++)
 			if (nodes[t] >= 0 && nodes[t] < NODE_MAX)
 				h.hot_bytes[t] += scale(nb.bytes[nodes[t]], num, den);
+		h.thp_bytes += scale(MIN(nb.thp_bytes, migratable), num, den);
 		/* Regions are sampled independently: their errors add in
 		 * quadrature. */
 		double e = (double)scale(nb.err_bytes, num, den);

@@ -22,6 +22,7 @@ typedef struct HotShare {
 	uint64_t total;                       /* hot bytes on tier nodes */
 	uint64_t err_bytes;                   /* sampling error bound of the total */
 	uint64_t pages_read;
+	uint64_t thp_bytes;                   /* of total, in transparent huge pages (where counted) */
 	size_t n_regions;                     /* eligible regions used */
 	size_t n_imputed;                     /* of them, given no sample (over budget) */
 	/* kpageflags sample chunks read (0 = exact or not sampled by chunks).

@@ -63,6 +63,7 @@ static int paddr_piece(void *userdata, uint64_t start, uint64_t end, int node)
 	if (r < 0)
 		return r;
 	c->out->bytes[node] += k.migratable * page;
+	c->out->thp_bytes += k.thp * page;
 	c->out->err_bytes += k.err_pages * page;
 	c->out->pages_read += k.pages_read;
 	c->sampled_pages += e - s;

@@ -20,6 +20,7 @@ typedef struct NodeBytes {
 	uint64_t bytes[NODE_MAX]; /* by node id */
 	uint64_t err_bytes;       /* ~95 % bound of the sampling error */
 	uint64_t pages_read;      /* work done, for the budget and debug logs */
+	uint64_t thp_bytes;       /* of bytes[], in transparent huge pages (0 when not known) */
 	/* Filled by locators with chunk_cost (see NodeLocator): */
 	uint64_t span_bytes[NODE_MAX]; /* bytes of the range on each node, counted or not */
 	uint64_t chunks;               /* sample chunks read; 0 when counted exactly */

@@ -70,6 +70,7 @@ typedef struct SimKernelParams {
 	uint32_t window_ms;
 	uint32_t latency_windows;            /* staged goal/quota values take effect this much later */
 	uint64_t first_window_bytes;         /* 6.12: the first window after arming ignores the quota */
+	uint32_t folio_pages;                /* pages per hot folio (512: 2 MiB THP); 0 = 1 */
 	uint64_t seed;
 } SimKernelParams;
 

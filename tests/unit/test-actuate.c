@@ -117,6 +117,53 @@ static void test_quota_change_needs_full_commit(void **state)
 	assert_true(a.goal_current[2] == 2 * a.goal_target[2]);
 }
 
+/* Huge pages: any quota moves whole 2 MiB folios, one per charge window at
+ * least. Below two folios per interval, one window of the whole interval
+ * with a one-page quota moves exactly one; back to half-interval windows
+ * for larger moves and when stopped. */
+static void test_one_folio_per_interval(void **state)
+{
+	ActuateParams p = params();
+	ActuateState st = armed();
+	CtlDecision d = decision();
+	Actuation a;
+
+	st.committed_reset_ms[1] = st.committed_reset_ms[2] = 500;
+	d.folio_bytes = 2 * MIB;
+	d.run[1][0] = true;
+	d.bytes_per_tick[1][0] = 3 * MIB;
+	actuate_decide(&p, &st, &d, true, &a);
+	assert_true(a.full_commit);
+	assert_true(a.quota[2] == PAGE && a.reset_ms[2] == 1000);
+	assert_true(a.quota[1] == ACTUATE_STOP_QUOTA && a.reset_ms[1] == 500);
+	actuate_committed(&st, &p, &a);
+	assert_true(st.committed_reset_ms[2] == 1000);
+
+	/* The same again: nothing to re-stage. */
+	actuate_decide(&p, &st, &d, true, &a);
+	assert_false(a.full_commit);
+	assert_true(a.reset_ms[2] == 1000);
+
+	/* Two folios or more per interval: the usual windows and quota. */
+	d.bytes_per_tick[1][0] = 4 * MIB;
+	actuate_decide(&p, &st, &d, true, &a);
+	assert_true(a.full_commit);
+	assert_true(a.quota[2] == 2 * MIB && a.reset_ms[2] == 500);
+
+	/* 4 KiB pages (no folio known): no pulse, whatever the amount. */
+	d.folio_bytes = 0;
+	d.bytes_per_tick[1][0] = 1 * MIB;
+	actuate_decide(&p, &st, &d, true, &a);
+	assert_true(a.quota[2] == 512 * 1024 && a.reset_ms[2] == 500);
+
+	/* Stopped: the stop quota, with the short window (a stop takes
+	 * effect within half an interval). */
+	d.folio_bytes = 2 * MIB;
+	d.run[1][0] = false;
+	actuate_decide(&p, &st, &d, true, &a);
+	assert_true(a.quota[2] == ACTUATE_STOP_QUOTA && a.reset_ms[2] == 500);
+}
+
 static void test_cap_and_consist(void **state)
 {
 	ActuateParams p = params();
@@ -138,6 +185,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_first_interval_arms),
 		cmocka_unit_test(test_quota_change_needs_full_commit),
+		cmocka_unit_test(test_one_folio_per_interval),
 		cmocka_unit_test(test_cap_and_consist),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -58,6 +58,17 @@ static void test_count_buf(void **state)
 	for (int i = 2; i < 513; i++)
 		thp[i] |= LRU;
 	assert_int_equal(kpageflags_count_buf(thp, 514, 0), 513);
+	/* Of them, the THP's 512 pages are in a huge page (the 4 KiB page
+	 * after it is not), and tails past the buffer's start take their
+	 * head's word (LEAD_HEAD). */
+	uint64_t n_thp = 0;
+	assert_int_equal(kpageflags_count_buf_thp(thp, 514, 0, &n_thp), 513);
+	assert_int_equal(n_thp, 512);
+	assert_int_equal(kpageflags_count_buf_thp(thp + 2, 512, HEAD | LRU | THP | ANON, &n_thp), 512);
+	assert_int_equal(n_thp, 511);
+	const uint64_t plain[] = { LRU | ANON, LRU, B(KPF_BUDDY) | THP };
+	assert_int_equal(kpageflags_count_buf_thp(plain, 3, 0, &n_thp), 2);
+	assert_int_equal(n_thp, 0);
 
 	/* A hugetlb folio: HUGE on the head, tails follow it, even where
 	 * they show LRU. */

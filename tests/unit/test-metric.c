@@ -248,7 +248,8 @@ static int penv_setup(void **state)
 		if (b < 3 || (b == 3 && o % 2 == 0) || (b == 4 && o < 128) || (b == 9 && o < 100))
 			v = lru;
 		else if (b == 5 || b == 6)
-			v = i == 5 * BLK ? (lru | 1ULL << KPF_COMPOUND_HEAD) : 1ULL << KPF_COMPOUND_TAIL;
+			v = i == 5 * BLK ? (lru | 1ULL << KPF_COMPOUND_HEAD | 1ULL << 22 /* THP */)
+					 : 1ULL << KPF_COMPOUND_TAIL;
 		else if (b == 8)
 			v = 1ULL << KPF_NOPAGE;
 		f[i] = v;
@@ -317,6 +318,8 @@ static void test_hot_share_paddr_kpageflags(void **state)
 	/* Node 0: 3 * 256 + 128 pages; node 1: 128 + 512 (THP) + 100. */
 	assert_true(h.hot_bytes[0] == (3 * BLK + 128) * 4096ULL);
 	assert_true(h.hot_bytes[1] == (128 + 512 + 100) * 4096ULL);
+	/* Of the hot bytes, the THP's are in a huge page. */
+	assert_true(h.thp_bytes == 512 * 4096ULL);
 	assert_true(h.err_bytes == 0);
 	/* Exact: every existing entry read once (holes read too). */
 	assert_true(h.pages_read == 9 * BLK);
@@ -330,6 +333,7 @@ static void test_hot_share_paddr_kpageflags(void **state)
 	assert_int_equal(metric_hot_share(&l, &pat, &loc.base, 0, nodes, 2, &h), 0);
 	assert_true(h.hot_bytes[0] == 64 * 4096ULL);
 	assert_true(h.hot_bytes[1] == (128 + 10) * 4096ULL);
+	assert_true(h.thp_bytes == 10 * 4096ULL);
 	region_list_free(&l);
 
 	/* With a budget well below the pages: an estimate whose reported
