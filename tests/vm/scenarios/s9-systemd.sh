@@ -27,6 +27,14 @@ prop() { unit_prop $U "$1"; }
 main_pid() { prop MainPID; }
 kd_pid() { rd_retry $KDAMONDS/0/pid; }
 running() { [ "$(unit_state $U)" = active/running ]; }
+# In the running dtierd's mount namespace, where the unit's
+# ProtectKernelTunables= and ReadWritePaths= apply.
+in_dtierd_ns() { nsenter -t "$(main_pid)" -m -- "$@"; }
+fails() { ! "$@" 2> /dev/null; }
+# sh -c "$WRITE_BACK" sh FILE: writes FILE's current value (the [bracketed]
+# choice if it lists several) back to it: a no-op wherever writes are allowed.
+WRITE_BACK='v=$(sed "s/.*\[\(.*\)\].*/\1/" "$1") && echo "$v" > "$1"'
+mount_opts() { in_dtierd_ns findmnt -no OPTIONS -T "$1"; }
 status_contains() { contains "$(prop StatusText)" "$1"; }
 one_kdamond_on() { [ "$(rd_retry $KDAMONDS/nr_kdamonds)" = 1 ] && [ "$(kdamond_on_count)" = 1 ]; }
 # restarted_from PID: a new main process, and the unit active/running again.
@@ -92,6 +100,18 @@ check "1: one kdamond, on" wait_for 10 one_kdamond_on
 KD1=$(kd_pid)
 note "MainPID $PID1, kdamond pid $KD1"
 check "1: DAMON_STAT disabled while dtierd runs (takeover)" eq "$(rd $DAMON_STAT_ENABLED)" N
+# The sandbox: each write below is a no-op that succeeds outside the unit,
+# so a failure inside is the unit's doing.
+for f in /proc/sys/vm/swappiness /sys/kernel/mm/transparent_hugepage/enabled; do
+	require "1: sandbox: writing $f back works outside the unit" sh -c "$WRITE_BACK" sh $f
+	check "1: sandbox: dtierd cannot write $f" fails in_dtierd_ns sh -c "$WRITE_BACK" sh $f
+done
+check "1: sandbox: the DAMON admin tree is writable for dtierd ($(mount_opts $KDAMONDS))" \
+	contains "$(mount_opts $KDAMONDS)," "rw,"
+check "1: sandbox: DAMON_STAT's enabled is writable for dtierd ($(mount_opts $DAMON_STAT_ENABLED))" \
+	contains "$(mount_opts $DAMON_STAT_ENABLED)," "rw,"
+check "1: sandbox: the rest of /sys/kernel/mm is read-only ($(mount_opts /sys/kernel/mm/transparent_hugepage))" \
+	contains "$(mount_opts /sys/kernel/mm/transparent_hugepage)," "ro,"
 
 # --- 2: converge, reload to 3000/7000, converge --------------------------------
 check "2: converged to 6000 bp: last 3 reports within 5500..6500 on node 0 (within 180 s)" \
@@ -137,9 +157,9 @@ check "3: same MainPID ($PID1 -> $(main_pid))" eq "$(main_pid)" "$PID1"
 check "3: same kdamond, still on (pid $KD1 -> $(kd_pid))" eq "$(kd_pid)/$(kdamond_on_count)" "$KD1/1"
 check "3: journal shows '$CONF:$BAD_LINE:'" wait_for 5 journal_has "$T" "$CONF:$BAD_LINE:"
 journalctl -u $U --since "@$T" MESSAGE_ID=$MSGID_CONFIG_REJECTED -o verbose --no-pager 2>&1 |
-	grep -E 'MESSAGE=|CONFIG_ERROR=|MESSAGE_ID=' | sed 's/^/  /'
-check "3: the rejection carries CONFIG_ERROR= and MESSAGE_ID=...d304" \
-	sh -c "journalctl -u $U --since @$T MESSAGE_ID=$MSGID_CONFIG_REJECTED -o verbose --no-pager | grep -qF 'CONFIG_ERROR=$CONF:$BAD_LINE:'"
+	grep -E 'MESSAGE=|DTIERD_CONFIG_ERROR=|MESSAGE_ID=' | sed 's/^/  /'
+check "3: the rejection carries DTIERD_CONFIG_ERROR= and MESSAGE_ID=...d304" \
+	sh -c "journalctl -u $U --since @$T MESSAGE_ID=$MSGID_CONFIG_REJECTED -o verbose --no-pager | grep -qF 'DTIERD_CONFIG_ERROR=$CONF:$BAD_LINE:'"
 check "3: the previous targets stay (StatusText '$(prop StatusText)')" status_contains '%/30.0%'
 cp /tmp/good.conf $CONF
 sleep 6
