@@ -48,6 +48,8 @@ typedef struct Manager {
 	DamonSetup setup;       /* plan, pair -> scheme map, parameters */
 	ActuateState act;       /* what the kernel runs now */
 	bool stage_dirty;       /* the staged tree may differ from setup.plan */
+	bool just_committed;    /* the last interval ended with a full commit */
+	size_t last_n_regions;  /* hot regions the last measurement read */
 	Controller ctl;
 	uint64_t digest;        /* damon_digest() of what we staged */
 	bool damon_stat_taken;

@@ -436,11 +436,12 @@ converge_run() {
 	dtierd_start --config /etc/dtierd.conf --verbose
 	echo "dtierd started at workload t=$(workload_last_t)"
 	audit_at $(($2 - 20))
+	dtierctl_at $(($2 - 4))
 	sleep 15
 	require "dtierd is running 15 s after start" alive "$DTIERD_PID"
 	workload_wait $(($2 + 120))
 	cat /tmp/audit.log 2>/dev/null
-	command -v dtierctl > /dev/null && dtierctl --config /etc/dtierd.conf status --json > /tmp/dtierctl.json 2>&1
+	wait_for 10 test -s /tmp/dtierctl.json
 	check "workload exited 0 (status $EXIT_STATUS)" eq "$EXIT_STATUS" 0
 	check "dtierd still running at the end of the workload" alive "$DTIERD_PID"
 	damon_dump
@@ -466,6 +467,19 @@ audit_at() {
 		dtierd-pfn-audit --pid "$WORKLOAD_PID" --buf "$_buf" --buf-mib "$_size_mib" \
 			--hot $((_buf + ${_off:-0} * 1048576)) --hot-mib "${_mib:-$_hot_mib}" --regions
 	) > /tmp/audit.log 2>&1 &
+}
+
+# dtierctl_at T: at workload time T (s), while the hot set is still hot,
+# dtierctl status --json into /tmp/dtierctl.json (taken after the workload
+# exited, it showed the interval that no longer saw it: 0 bp). Background.
+dtierctl_at() {
+	rm -f /tmp/dtierctl.json
+	command -v dtierctl > /dev/null || return 0
+	(
+		while [ "$(workload_last_t | cut -d. -f1)" -lt "$1" ]; do sleep 1; done
+		dtierctl --config /etc/dtierd.conf status --json > /tmp/dtierctl.json.new 2>&1
+		mv /tmp/dtierctl.json.new /tmp/dtierctl.json
+	) &
 }
 
 # dtierd_last_share NODE: node NODE's hot share (bp) in dtierd's last
