@@ -50,6 +50,7 @@ typedef struct Manager {
 	bool stage_dirty;       /* the staged tree may differ from setup.plan */
 	bool just_committed;    /* the last interval ended with a full commit */
 	size_t last_n_regions;  /* hot regions the last measurement read */
+	bool skipped_empty;     /* the last interval was skipped on an empty read */
 	Controller ctl;
 	uint64_t digest;        /* damon_digest() of what we staged */
 	bool damon_stat_taken;
