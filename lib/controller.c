@@ -226,7 +226,10 @@ static void effective_targets(Controller *c, const CtlSample *s, const uint64_t 
 {
 	bool clamped[CTL_N];
 
-	if (d->settling) {
+	/* Nothing measured hot says nothing about room: keep the clamp (6.12
+	 * read three empty tried-regions in a row in s15, and the clamp was
+	 * lifted and announced again). */
+	if (d->settling || est_total == 0) {
 		memcpy(d->target_bp, c->eff_bp, sizeof(d->target_bp));
 		memcpy(clamped, c->clamped, sizeof(clamped));
 	} else {
