@@ -491,14 +491,13 @@ int manager_tick(Manager *m)
 	 * row is believed (the hot set is gone). */
 	bool vanished = hs.n_regions == 0 && m->last_n_regions > 0 && !m->skipped_empty;
 	m->skipped_empty = vanished;
-	m->last_n_regions = hs.n_regions;
 	if (vanished) {
 		log_debug("no tried regions after %s: skipping this interval",
 			  m->just_committed ? "a commit" : "a measurement that had some");
 		m->just_committed = false;
-		m->last_n_regions = 1;
 		return 0;
 	}
+	m->last_n_regions = hs.n_regions;
 	m->just_committed = false;
 	r = tick_sample(m, &hs, &smp);
 	if (r < 0)
