@@ -336,6 +336,28 @@ static int tick_check_owned(Manager *m)
 }
 
 /* Hot bytes per tier node from scheme 0's tried regions. */
+/* Scheme 0's tried regions, asked for afresh. On 6.12 the update came
+ * back empty (total_bytes 0 too) for 57 of 120 intervals of a steady hot
+ * set (s12), at random: an empty answer after a non-empty one is asked for
+ * again, up to MANAGER_EMPTY_REREADS times (~300 ms each there). */
+static int read_hot_regions(Manager *m, RegionList *ret)
+{
+	int r;
+
+	for (unsigned attempt = 0;; attempt++) {
+		r = damon_update_tried_regions(&m->damon);
+		if (r < 0)
+			return r;
+		r = damon_read_tried_regions(&m->damon, 0, ret);
+		if (r < 0)
+			return r;
+		if (ret->n > 0 || m->last_n_regions == 0 || attempt == MANAGER_EMPTY_REREADS)
+			return 0;
+		log_debug("no tried regions (read %u of this interval): asking again", attempt + 1);
+		region_list_free(ret);
+	}
+}
+
 static int tick_measure(Manager *m, HotShare *ret)
 {
 	const DamonPlan *p = &m->setup.plan;
@@ -344,10 +366,7 @@ static int tick_measure(Manager *m, HotShare *ret)
 	PaddrLocator loc;
 	int r;
 
-	r = damon_update_tried_regions(&m->damon);
-	if (r < 0)
-		return r;
-	r = damon_read_tried_regions(&m->damon, 0, &regions);
+	r = read_hot_regions(m, &regions);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < m->cfg->n_tiers; i++)
@@ -446,7 +465,6 @@ static int tick_actuate(Manager *m, const Actuation *a)
 	r = damon_commit(&m->damon);
 	if (r < 0)
 		return r;
-	m->just_committed = true;
 	Actuation done = *a;
 	done.full_commit = true;
 	actuate_committed(&m->act, &m->setup.act, &done);
@@ -466,6 +484,24 @@ static void tick_report(Manager *m, const HotShare *hs, const CtlDecision *d)
 	}
 }
 
+/* Empty tried regions after MANAGER_EMPTY_REREADS more requests: did
+ * DAMON find nothing hot, or not say? Scheme 0's sz_tried grows by every
+ * region it tried: if it grew since the last interval, something was hot
+ * and the empty answer is no measurement (the interval changes nothing);
+ * if not, the hot set is gone. */
+static bool measurement_unanswered(Manager *m, const HotShare *hs)
+{
+	uint64_t tried = 0;
+	bool known = damon_read_sz_tried(&m->damon, 0, &tried) == 0;
+	bool grew = known && m->have_measure_tried && tried > m->measure_tried;
+
+	m->measure_tried = tried;
+	m->have_measure_tried = known;
+	if (hs->n_regions > 0 || !grew)
+		m->last_n_regions = hs->n_regions;
+	return hs->n_regions == 0 && grew;
+}
+
 int manager_tick(Manager *m)
 {
 	HotShare hs;
@@ -482,26 +518,13 @@ int manager_tick(Manager *m)
 	r = tick_measure(m, &hs);
 	if (r < 0)
 		return r;
-	/* On 6.12 the tried-regions update came back empty in 1 interval of
-	 * 3-10 in the VM runs (s4: 46 of 130, most right after a quota
-	 * change), between full ones. Read as "nothing hot", it threw the
-	 * settle judgement off for the intervals after and slowed
-	 * convergence past 25 s (s12). One empty read after a non-empty one
-	 * is no measurement: that interval changes nothing; a second one in a
-	 * row is believed (the hot set is gone). */
-	bool vanished = hs.n_regions == 0 && m->last_n_regions > 0 && !m->skipped_empty;
-	m->skipped_empty = vanished;
-	if (vanished) {
-		log_debug("no tried regions after %s: skipping this interval",
-			  m->just_committed ? "a commit" : "a measurement that had some");
-		m->just_committed = false;
-		return 0;
-	}
-	m->last_n_regions = hs.n_regions;
-	m->just_committed = false;
 	r = tick_sample(m, &hs, &smp);
 	if (r < 0)
 		return r;
+	if (measurement_unanswered(m, &hs)) {
+		log_debug("no tried regions, but the measurement scheme tried some: skipping this interval");
+		return 0;
+	}
 	controller_step(&m->ctl, &smp, &d);
 	actuate_decide(&m->setup.act, &m->act, &d, m->damon.feat.temporal, &a);
 	r = tick_actuate(m, &a);

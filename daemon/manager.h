@@ -33,6 +33,8 @@ enum {
 /* Consecutive failed intervals before giving up. */
 #define MANAGER_MAX_FAILURES 10
 /* How often the node map is compared with the memory blocks. */
+/* Empty tried-regions answers asked for again in one interval (6.12). */
+#define MANAGER_EMPTY_REREADS 2
 #define MANAGER_MAP_CHECK_USEC (30ULL * 1000 * 1000)
 
 typedef struct Manager {
@@ -48,9 +50,9 @@ typedef struct Manager {
 	DamonSetup setup;       /* plan, pair -> scheme map, parameters */
 	ActuateState act;       /* what the kernel runs now */
 	bool stage_dirty;       /* the staged tree may differ from setup.plan */
-	bool just_committed;    /* the last interval ended with a full commit */
 	size_t last_n_regions;  /* hot regions the last measurement read */
-	bool skipped_empty;     /* the last interval was skipped on an empty read */
+	uint64_t measure_tried; /* scheme 0's sz_tried at the last interval */
+	bool have_measure_tried;
 	Controller ctl;
 	uint64_t digest;        /* damon_digest() of what we staged */
 	bool damon_stat_taken;

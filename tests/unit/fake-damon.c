@@ -410,7 +410,7 @@ static void update_tried(FakeDamon *f, const char *kd)
 		remove_children(f, dir);
 		uint64_t total = 0;
 		/* Named like 6.14-7.1 do: 1, 3, 5, ... (docs/kernel-interface.md). */
-		for (size_t i = 0; s == 0 && i < f->n_tried; i++) {
+		for (size_t i = 0; s == 0 && !f->tried_unanswered && i < f->n_tried; i++) {
 			char r[PATH_MAX + 32], v[32];
 			pathf(r, sizeof(r), "%s/%zu", dir, 2 * i + 1);
 			snprintf(v, sizeof(v), "%llu", (unsigned long long)f->tried[i].start);
@@ -479,6 +479,8 @@ static int do_state(FakeDamon *f, const char *path, const char *v)
 			pathf(d, sizeof(d), "%s/contexts/0/schemes/%d/stats", kd, s);
 			snprintf(val, sizeof(val), "%llu", (unsigned long long)f->sz_applied[s]);
 			putf(f, d, "sz_applied", val);
+			snprintf(val, sizeof(val), "%llu", (unsigned long long)f->sz_tried[s]);
+			putf(f, d, "sz_tried", val);
 		}
 	} else if (strncmp(v, "update_schemes_tried_regions", 28) == 0) {
 		update_tried(f, kd);

@@ -78,6 +78,10 @@ typedef struct FakeDamon {
 
 	/* What the emulated kdamond reports on the update_* commands. */
 	uint64_t sz_applied[8];
+	uint64_t sz_tried[8];
+	/* The update writes no regions (total_bytes 0), as 6.12 did for about
+	 * half the requests while its kdamond went on trying them. */
+	bool tried_unanswered;
 	size_t n_tried;
 	struct {
 		uint64_t start, end;
