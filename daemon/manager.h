@@ -115,6 +115,11 @@ char *manager_run_dir(const char *root, const char *run_dir);
 int manager_recover(Sysfs *fs, const char *run_dir);
 /* Whether PID is a running dtierd (its /proc/PID/exe or comm says so). */
 bool manager_pid_is_dtierd(int pid);
+/* A configuration without `tiers` gets the topology's default layout
+ * (topology_default_tiers(): everything hot on the nodes with CPUs, as
+ * far as they hold it), said in the log with every cross-check warning.
+ * Returns 0, or -errno (logged) with CFG->n_tiers left 0. */
+int manager_default_tiers(const Sysfs *fs, Config *cfg);
 int preflight_check_kernel(Manager *m);
 int preflight_check_foreign(Manager *m);
 /* Decides about DAMON_RECLAIM/LRU_SORT/STAT before anything changes.

@@ -12,6 +12,7 @@
 #include "manager.h"
 #include "report.h"
 #include "runstate.h"
+#include "topology.h"
 #include "util.h"
 
 bool manager_pid_is_dtierd(int pid)
@@ -110,6 +111,8 @@ int preflight_check_kernel(Manager *m)
 			   strerror(-r));
 		return EXIT_KERNEL;
 	}
+	if (m->cfg->n_tiers == 0 && manager_default_tiers(&m->fs, m->cfg) < 0)
+		return EXIT_CONFIG;
 	for (size_t i = 0; i < m->cfg->n_tiers; i++) {
 		int node = m->cfg->tiers[i].node;
 		if (node_map_node_bytes(&m->map, node) == 0) {
@@ -129,6 +132,55 @@ int preflight_check_kernel(Manager *m)
 		for (size_t i = 0; i < cx.n_msgs; i++)
 			log_warning("%s", cx.msgs[i]);
 	return EXIT_OK;
+}
+
+static const char *default_tiers_refusal(int r)
+{
+	switch (r) {
+	case -ENODEV:
+		return "fewer than two NUMA nodes have memory";
+	case -EINVAL:
+		return "nothing tells the fast nodes from the slow ones";
+	case -E2BIG:
+		return "there are more memory nodes than dtierd can tier";
+	default:
+		return strerror(-r);
+	}
+}
+
+int manager_default_tiers(const Sysfs *fs, Config *cfg)
+{
+	Topology *t = NULL;
+	TopologyWarnings w;
+	char layout[512];
+	size_t o = 0;
+
+	int r = topology_load(fs, &t);
+	if (r < 0) {
+		log_error("%s: no tiers set, and the NUMA topology (/sys/devices/system/node) cannot be read: %s",
+			  cfg->path, strerror(-r));
+		return r;
+	}
+	r = topology_default_tiers(t, cfg->tiers, &cfg->n_tiers, &w);
+	/* Refused, the error line says why; the warnings are for a layout
+	 * taken. */
+	for (size_t i = 0; r == 0 && i < w.n; i++)
+		log_warning("%s", w.msg[i]);
+	for (size_t i = 0; r == 0 && i < cfg->n_tiers; i++) {
+		const TopologyNode *n = topology_node(t, cfg->tiers[i].node);
+		o += (size_t)snprintf(layout + o, sizeof(layout) - MIN(o, sizeof(layout)), "%s node %d (%s) %u.%02u %%",
+				      i ? "," : "", cfg->tiers[i].node, n && n->n_cpus ? "CPUs" : "CPU-less",
+				      cfg->tiers[i].hot_share_bp / 100, cfg->tiers[i].hot_share_bp % 100);
+	}
+	topology_free(t);
+	if (r < 0) {
+		cfg->n_tiers = 0;
+		log_error("%s: no tiers set, and %s: name them in the configuration (see dtierd --show-topology)",
+			  cfg->path, default_tiers_refusal(r));
+		return r;
+	}
+	log_info("%s: no tiers set; from the topology, the hot memory's targets are:%s", cfg->path, layout);
+	return 0;
 }
 
 /* Refuse before writing anything if the tree is someone else's. */

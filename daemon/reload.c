@@ -54,6 +54,8 @@ static int candidate_build(Manager *m, Candidate *c)
 		c->cfg->damon_stat_takeover = m->cfg->damon_stat_takeover;
 		if (!c->cfg->run_dir)
 			return -ENOMEM;
+		if (c->cfg->n_tiers == 0 && manager_default_tiers(&m->fs, c->cfg) < 0)
+			return -EINVAL;
 	}
 	/* Memory may have come or gone since the last look. */
 	r = node_map_load(&m->fs, &c->map);

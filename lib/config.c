@@ -890,10 +890,10 @@ static bool parse_tiers(Parser *p, const config_setting_t *root, Config *c)
 {
 	const config_setting_t *s = config_setting_get_member(root, "tiers");
 
-	if (!s) {
-		report(p, NULL, "missing required list 'tiers'");
-		return false;
-	}
+	/* No tiers: the daemon takes them from the topology
+	 * (topology_default_tiers()). */
+	if (!s)
+		return true;
 	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
 		report(p, s, "tiers must be a list ( { node = N; hot_share_bp = B; }, ... )");
 		return false;
@@ -1059,6 +1059,10 @@ void config_print(const Config *c, void *fp)
 	fprintf(f, "run_dir = \"%s\";\n", c->run_dir);
 	if (c->prometheus_textfile)
 		fprintf(f, "prometheus_textfile = \"%s\";\n", c->prometheus_textfile);
+	if (c->n_tiers == 0) {
+		fprintf(f, "# tiers: none set; taken from the topology at start (dtierd --show-topology)\n");
+		return;
+	}
 	fprintf(f, "tiers = (\n");
 	for (size_t i = 0; i < c->n_tiers; i++)
 		fprintf(f, "  { node = %d; hot_share_bp = %u; }%s\n", c->tiers[i].node, c->tiers[i].hot_share_bp,

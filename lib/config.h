@@ -53,7 +53,7 @@ typedef struct Config {
 	bool damon_stat_takeover;
 	char *run_dir;
 	char *prometheus_textfile; /* NULL: no Prometheus export */
-	size_t n_tiers;
+	size_t n_tiers; /* 0: none set, the topology's default (topology_default_tiers()) */
 	TierConfig tiers[CONFIG_MAX_TIERS];
 } Config;
 

@@ -98,6 +98,14 @@ void topology_free(Topology *t)
 }
 DEFINE_CLEANUP(Topology *, topology_free)
 
+const TopologyNode *topology_node(const Topology *t, int node)
+{
+	for (size_t i = 0; i < t->n_nodes; i++)
+		if (t->nodes[i].node == node)
+			return &t->nodes[i];
+	return NULL;
+}
+
 bool topology_node_has_memory(const TopologyNode *n)
 {
 	return n->mem_total_bytes > 0;

@@ -78,6 +78,9 @@ bool topology_list_contains(const char *s, unsigned id);
 int topology_load(const Sysfs *fs, Topology **ret);
 void topology_free(Topology *t);
 
+/* Node NODE, or NULL if the topology has no such node. */
+const TopologyNode *topology_node(const Topology *t, int node);
+
 /* Memory nodes: MemTotal > 0. */
 bool topology_node_has_memory(const TopologyNode *n);
 

@@ -184,6 +184,15 @@ static void sc_30_70(Scenario *sc)
 	sc->target_bp[1] = 7000;
 }
 
+/* A configuration without tiers: everything hot on the node with CPUs
+ * (topology_default_tiers()). */
+static void sc_all_fast(Scenario *sc)
+{
+	sc->what = "100/0 (no tiers set) from all on node 1";
+	sc->target_bp[0] = 10000;
+	sc->target_bp[1] = 0;
+}
+
 static void sc_3nodes(Scenario *sc)
 {
 	sc->what = "3 nodes 50/30/20 from all on node 2";
@@ -366,6 +375,7 @@ static const struct {
 } scenarios[] = {
 	{ "60-40", sc_60_40 },
 	{ "30-70", sc_30_70 },
+	{ "all-fast", sc_all_fast },
 	{ "3nodes", sc_3nodes },
 	{ "consist", sc_consist },
 	{ "consist-6.12", sc_consist_612 },

@@ -586,6 +586,60 @@ static void test_tick_read_ebusy(void **state)
 	read_busy_suffix[0] = '\0';
 }
 
+/* --- tiers from the topology --------------------------------------------- */
+
+static const char *const CONF_NO_TIERS = "migration = { max_mib_per_s = 256; };\n"
+					 "run_dir = \"/run/dtierd-unit\";\n";
+
+/* No `tiers`: node 0 (CPUs) is the fast tier, node 1 (CPU-less) the slow
+ * one, and all the hot memory is wanted on node 0. */
+static void test_no_tiers_from_topology(void **state)
+{
+	Env *e = *state;
+
+	write_conf(e, CONF_NO_TIERS);
+	start_ok(e);
+	assert_int_equal(e->m.cfg->n_tiers, 2);
+	assert_int_equal(e->m.ctl.p.node[0], 0);
+	assert_int_equal(e->m.ctl.p.target_bp[0], 10000);
+	assert_int_equal(e->m.ctl.p.node[1], 1);
+	assert_int_equal(e->m.ctl.p.target_bp[1], 0);
+	assert_non_null(find_logged(0, NULL, "no tiers set; from the topology, the hot memory's targets are: "
+					     "node 0 (CPUs) 100.00 %, node 1 (CPU-less) 0.00 %"));
+	/* Stat + a pair scheme each way. */
+	assert_string_equal(fake_damon_get(&e->f, K0 "/contexts/0/schemes/nr_schemes"), "3");
+	assert_int_equal(tick(e), 0);
+
+	/* A reload to named tiers and back. */
+	write_conf(e, conf_text(NULL, 6000));
+	manager_reload(&e->m);
+	assert_int_equal(e->m.ctl.p.target_bp[0], 6000);
+	write_conf(e, CONF_NO_TIERS);
+	size_t from = n_logged;
+	manager_reload(&e->m);
+	assert_int_equal(e->m.ctl.p.target_bp[0], 10000);
+	assert_null(find_logged(from, MSGID_RELOAD_REJECTED, NULL));
+}
+
+/* Every memory node has CPUs: nothing tells fast from slow. One error
+ * naming the file, and nothing created. */
+static void test_no_tiers_cannot_tell(void **state)
+{
+	Env *e = *state;
+
+	tu_write(e->f.root, "sys/devices/system/node/node1/cpulist", "1\n");
+	write_conf(e, CONF_NO_TIERS);
+	assert_int_equal(start(e), EXIT_CONFIG);
+	char msg[PATH_MAX + 128];
+	snprintf(msg, sizeof(msg), "%s: no tiers set, and nothing tells the fast nodes from the slow ones", e->conf);
+	const Logged *l = find_logged(0, NULL, msg);
+	assert_non_null(l);
+	assert_int_equal(l->level, LOG_ERR);
+	assert_int_equal(count_logged(0, NULL, "no tiers set"), 1);
+	assert_string_equal(fake_damon_get(&e->f, "kdamonds/nr_kdamonds"), "0");
+	assert_false(have_record(e));
+}
+
 /* --- an update that does not answer ---------------------------------------- */
 
 static size_t count_writes(const FakeDamon *f, const char *value)
@@ -1095,6 +1149,8 @@ int main(void)
 		T(test_watchdog_follows_event_loop),
 		T(test_tick_failures_then_give_up),
 		T(test_tick_read_ebusy),
+		T(test_no_tiers_from_topology),
+		T(test_no_tiers_cannot_tell),
 		T(test_unanswered_measurement_skipped),
 		T(test_kdamond_stopped_by_itself),
 		T(test_kdamond_stopped_on_commit),
