@@ -184,8 +184,10 @@ static void print_human(const DtierdStatus *st)
 
 	char err[24];
 	snprintf(err, sizeof(err), "+-%u.%02u%%", st->measurement.err_bp / 100, st->measurement.err_bp % 100);
-	printf("\nmeasurement: %" PRIu64 ".%03" PRIu64 " ms CPU per interval (median of the last minute), "
+	printf("\nmeasurement: %" PRIu64 ".%03" PRIu64 " ms CPU the last interval, %" PRIu64 ".%03" PRIu64
+	       " ms median of the last minute, "
 	       "%" PRIu64 ".%03" PRIu64 " ms max; error bound %s; %" PRIu64 " pages read\n",
+	       st->measurement.cpu_us_last / 1000, st->measurement.cpu_us_last % 1000,
 	       st->measurement.cpu_us_median / 1000, st->measurement.cpu_us_median % 1000,
 	       st->measurement.cpu_us_max / 1000, st->measurement.cpu_us_max % 1000,
 	       st->measurement.err_bp ? err : "none (every page read)",

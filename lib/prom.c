@@ -101,6 +101,9 @@ int prom_to_text(const DtierdStatus *st, FILE *f)
 		per_pair(f, st, pair_families[i].name, pair_families[i].v);
 	}
 
+	family(f, "dtierd_interval_cpu_seconds", "gauge", "CPU time of the last interval's measurement and control.");
+	fputs("dtierd_interval_cpu_seconds ", f);
+	seconds_us(f, st->measurement.cpu_us_last);
 	family(f, "dtierd_interval_cpu_median_seconds", "gauge",
 	       "Median CPU time of one interval's measurement over the last minute.");
 	fputs("dtierd_interval_cpu_median_seconds ", f);

@@ -52,6 +52,9 @@ typedef struct Field {
 	const char *const *names;
 	const struct Field *sub;
 	size_t elem_size, max_elems, count_offset;
+	/* Added after format 1 was first written: a file without it (from
+	 * an older dtierd still running through an upgrade) reads as 0. */
+	bool optional;
 } Field;
 
 #define U64(s, m, lo, hi) { #m, F_U64, offsetof(s, m), lo, hi, NULL, NULL, 0, 0, 0 }
@@ -113,6 +116,7 @@ static const Field feature_fields[] = {
 static const Field measurement_fields[] = {
 	{ "cpu_us_median", F_U64, M(cpu_us_median), 0, UINT64_MAX, NULL, NULL, 0, 0, 0 },
 	{ "cpu_us_max", F_U64, M(cpu_us_max), 0, UINT64_MAX, NULL, NULL, 0, 0, 0 },
+	{ "cpu_us_last", F_U64, M(cpu_us_last), 0, UINT64_MAX, NULL, NULL, 0, 0, 0, true },
 	{ "err_bp", F_UINT, M(err_bp), 0, 10000, NULL, NULL, 0, 0, 0 },
 	{ "pages_read", F_U64, M(pages_read), 0, UINT64_MAX, NULL, NULL, 0, 0, 0 },
 	END,
@@ -576,17 +580,20 @@ static int member_item(Parser *p, void *userdata)
 	return parse_field(p, &c->fields[i], c->base);
 }
 
-/* Every field of FIELDS (fewer than 64) must be present, once. */
+/* Every field of FIELDS (fewer than 64) but the optional ones must be
+ * present, each at most once. */
 static int parse_object(Parser *p, const Field *fields, void *base)
 {
 	MemberCtx c = { .fields = fields, .base = base };
+	uint64_t required = 0;
 
-	while (fields[c.nf].name)
-		c.nf++;
+	for (; fields[c.nf].name; c.nf++)
+		if (!fields[c.nf].optional)
+			required |= UINT64_C(1) << c.nf;
 	int r = parse_seq(p, '{', '}', member_item, &c);
 	if (r < 0)
 		return r;
-	return c.seen == (UINT64_C(1) << c.nf) - 1 ? 0 : -EINVAL;
+	return (c.seen & required) == required ? 0 : -EINVAL;
 }
 
 int status_parse(const char *text, DtierdStatus *ret)

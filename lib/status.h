@@ -15,7 +15,8 @@
  *    "pairs": [{"from", "to", "scheme", "tried_bytes", "applied_bytes",
  *               "quota_bytes", "migrated_total_bytes",
  *               "migrated_last_minute_bytes"}...],
- *    "measurement": {"cpu_us_median", "cpu_us_max", "err_bp", "pages_read"},
+ *    "measurement": {"cpu_us_median", "cpu_us_max", "cpu_us_last", "err_bp",
+ *                    "pages_read"},
  *    "errors_total": N, "last_error": "..."}
  *
  * Numbers are non-negative integers (kdamond index and pid may be -1:
@@ -90,6 +91,7 @@ typedef struct DtierdStatus {
 	struct {
 		uint64_t cpu_us_median; /* CPU time of one interval's measurement, last minute */
 		uint64_t cpu_us_max;
+		uint64_t cpu_us_last;   /* the last interval's (optional in the file: 0 if absent) */
 		unsigned err_bp;        /* sampling error bound */
 		uint64_t pages_read;    /* kpageflags entries read in the last interval */
 	} measurement;

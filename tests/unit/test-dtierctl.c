@@ -132,7 +132,7 @@ static void test_fresh(void **state)
 	/* Per scheme. */
 	expect_in(r.out, "     1  0 -> 1         3.0 GiB    64.0 MiB   256.0 MiB     96.0 MiB         0 B\n");
 	expect_in(r.out, "     2  1 -> 0         5.0 GiB   300.0 MiB   128.0 MiB      1.0 GiB    12.0 MiB\n");
-	expect_in(r.out, "measurement: 1.830 ms CPU per interval (median of the last minute), 12.055 ms max; "
+	expect_in(r.out, "measurement: 2.210 ms CPU the last interval, 1.830 ms median of the last minute, 12.055 ms max; "
 			 "error bound +-0.35%; 65536 pages read\n");
 	/* Control characters from the file reach the terminal as escapes. */
 	expect_in(r.out, "errors: 3, last: kpageflags: short read\\tat pfn 0x1000\\n, ignoring\n");

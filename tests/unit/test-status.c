@@ -53,6 +53,7 @@ static void sample(DtierdStatus *st)
 				     .migrated_total_bytes = 1 * GIB, .migrated_last_minute_bytes = 12 * MIB };
 	st->measurement.cpu_us_median = 1830;
 	st->measurement.cpu_us_max = 12055;
+	st->measurement.cpu_us_last = 2210;
 	st->measurement.err_bp = 35;
 	st->measurement.pages_read = 65536;
 	st->errors_total = 3;
@@ -92,6 +93,34 @@ static void test_golden(void **state)
 	free(json);
 	free(st);
 	free(back);
+}
+
+/* Removes LINE (which must be there) from TEXT. */
+static void drop_line(char *text, const char *line)
+{
+	char *at = strstr(text, line);
+	size_t n = strlen(line);
+
+	assert_non_null(at);
+	memmove(at, at + n, strlen(at + n) + 1);
+}
+
+/* cpu_us_last came after format 1: a file an older dtierd wrote (still
+ * running through an upgrade) reads, with 0; a key that was always there
+ * is still required. */
+static void test_optional_key(void **state)
+{
+	DtierdStatus *st = malloc(sizeof(*st));
+	char *json = strdup(tu_read(tu_fixture("status-sample"), "status.json"));
+
+	drop_line(json, "    \"cpu_us_last\": 2210,\n");
+	assert_int_equal(status_parse(json, st), 0);
+	assert_true(st->measurement.cpu_us_last == 0);
+	assert_true(st->measurement.cpu_us_max == 12055);
+	drop_line(json, "    \"cpu_us_max\": 12055,\n");
+	assert_int_equal(status_parse(json, st), -EINVAL);
+	free(json);
+	free(st);
 }
 
 static void test_roundtrip_extremes(void **state)
@@ -398,6 +427,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_golden),
+		cmocka_unit_test(test_optional_key),
 		cmocka_unit_test(test_roundtrip_extremes),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_write_read),
