@@ -270,6 +270,7 @@ typedef struct Costs {
 
 static Costs costs;
 static bool rel_opens = true; /* tried_regions_read opens region files relative to their directory */
+static TriedFields read_fields = TRIED_NO_AGE; /* as the daemon reads them */
 
 typedef struct Result {
 	double cpu_med, cpu_max, regions_ms, split_ms, kpf_ms;
@@ -475,7 +476,7 @@ static void run_scenario(const Scenario *sc, Result *res)
 		if ((r = kpageflags_open(&fs, mix64(rep + 1), &kpf)) < 0)
 			die("kpageflags", -r);
 		/* The split alone (no kpageflags), for the stage table. */
-		if ((r = tried_regions_read(&fs, TRIED, &regions)) < 0)
+		if ((r = tried_regions_read(&fs, TRIED, read_fields, &regions)) < 0)
 			die("tried_regions", -r);
 		paddr_locator_init(&loc, &map, NULL);
 		double s0 = cpu_ms();
@@ -486,7 +487,7 @@ static void run_scenario(const Scenario *sc, Result *res)
 		/* One interval, as the daemon does it. */
 		io_counts(&c0, &b0);
 		double t0 = cpu_ms();
-		if ((r = tried_regions_read(&fs, TRIED, &regions)) < 0)
+		if ((r = tried_regions_read(&fs, TRIED, read_fields, &regions)) < 0)
 			die("tried_regions", -r);
 		double t1 = cpu_ms();
 		io_counts(&c1, &b1);
@@ -664,11 +665,12 @@ static void measure_costs(void)
 static void usage(void)
 {
 	printf("usage: dtierd-bench [--quick] [--only MEM_GIB[:REGIONS]] [--budget PAGES] [--reps N] [--tmp DIR]\n"
-	       "                    [--costs FULL_US,REL_US,CALL_US,ENTRY_NS] [--full-path-opens]\n"
+	       "                    [--costs FULL_US,REL_US,CALL_US,ENTRY_NS] [--full-path-opens] [--with-age]\n"
 	       "  Builds fake roots in DIR (default /dev/shm) and prints a markdown table.\n"
 	       "  --costs: real-kernel costs to estimate with (sysfs file by full path and relative,\n"
 	       "  kpageflags per pread and per entry) instead of the ones measured here;\n"
-	       "  --full-path-opens: the library opens region files by full path (before issue 10).\n");
+	       "  --full-path-opens: the library opens region files by full path (before issue 10);\n"
+	       "  --with-age: each region's age file is read too (before 2026-12-01's second session).\n");
 }
 
 int main(int argc, char **argv)
@@ -687,6 +689,8 @@ int main(int argc, char **argv)
 			costs_arg = argv[++i];
 		else if (!strcmp(argv[i], "--full-path-opens"))
 			rel_opens = false;
+		else if (!strcmp(argv[i], "--with-age"))
+			read_fields = TRIED_ALL;
 		else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
 			reps = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--tmp") && i + 1 < argc)

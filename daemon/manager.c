@@ -348,7 +348,7 @@ static int read_hot_regions(Manager *m, RegionList *ret)
 		r = damon_update_tried_regions(&m->damon);
 		if (r < 0)
 			return r;
-		r = damon_read_tried_regions(&m->damon, 0, ret);
+		r = damon_read_tried_regions(&m->damon, 0, TRIED_NO_AGE, ret);
 		if (r < 0)
 			return r;
 		if (ret->n > 0 || m->last_n_regions == 0 || attempt == MANAGER_EMPTY_REREADS)
@@ -372,8 +372,8 @@ static int tick_measure(Manager *m, HotShare *ret)
 	for (size_t i = 0; i < m->cfg->n_tiers; i++)
 		nodes[i] = m->cfg->tiers[i].node;
 	paddr_locator_init(&loc, &m->map, m->have_kpf ? &m->kpf : NULL);
+	/* Scheme 0's access pattern judged the age already (not read). */
 	HotPattern pat = { .min_nr_accesses = p->schemes[0].nr_accesses_min,
-			   .min_age = p->schemes[0].age_min,
 			   .max_nr_accesses = (uint32_t)(p->aggr_us / p->sample_us) };
 	r = metric_hot_share(&regions, &pat, &loc.base, m->cfg->measure.kpageflags_max_pages, nodes, m->cfg->n_tiers,
 			     ret);

@@ -401,12 +401,12 @@ int damon_update_tried_regions(Damon *d)
 	return state_cmd(d, "update_schemes_tried_regions");
 }
 
-int damon_read_tried_regions(Damon *d, size_t scheme, RegionList *ret)
+int damon_read_tried_regions(Damon *d, size_t scheme, TriedFields fields, RegionList *ret)
 {
 	char dir[256];
 
 	snprintf(dir, sizeof(dir), "%s/contexts/0/schemes/%zu/tried_regions", d->dir, scheme);
-	return tried_regions_read(d->fs, dir, ret);
+	return tried_regions_read(d->fs, dir, fields, ret);
 }
 
 int damon_update_stats(Damon *d)

@@ -127,9 +127,10 @@ int damon_commit(Damon *d);
 int damon_set_goal(Damon *d, size_t scheme, uint64_t target, uint64_t current);
 int damon_commit_goals(Damon *d);
 
-/* Refreshes and reads scheme SCHEME's tried regions. */
+/* Refreshes and reads scheme SCHEME's tried regions (the files FIELDS
+ * says). */
 int damon_update_tried_regions(Damon *d);
-int damon_read_tried_regions(Damon *d, size_t scheme, RegionList *ret);
+int damon_read_tried_regions(Damon *d, size_t scheme, TriedFields fields, RegionList *ret);
 /* Refreshes stats; reads sz_applied of scheme I. */
 int damon_update_stats(Damon *d);
 int damon_read_sz_applied(Damon *d, size_t i, uint64_t *ret);

@@ -70,7 +70,7 @@ static int read_field(int dfd, unsigned long long idx, const char *name, uint64_
 	return r;
 }
 
-int tried_regions_read(const Sysfs *fs, const char *dir, RegionList *ret)
+int tried_regions_read(const Sysfs *fs, const char *dir, TriedFields fields, RegionList *ret)
 {
 	RegionList l = { 0 };
 	uint64_t v;
@@ -115,12 +115,12 @@ int tried_regions_read(const Sysfs *fs, const char *dir, RegionList *ret)
 
 	for (size_t i = 0; i < n; i++) {
 		Region reg;
-		uint64_t s, e, a, g;
+		uint64_t s, e, a, g = 0;
 
 		if ((r = read_field(dfd, names[i].idx, "start", &s)) < 0 ||
 		    (r = read_field(dfd, names[i].idx, "end", &e)) < 0 ||
 		    (r = read_field(dfd, names[i].idx, "nr_accesses", &a)) < 0 ||
-		    (r = read_field(dfd, names[i].idx, "age", &g)) < 0)
+		    (fields == TRIED_ALL && (r = read_field(dfd, names[i].idx, "age", &g)) < 0))
 			goto fail;
 		if (e < s || a > UINT32_MAX || g > UINT32_MAX) {
 			r = -EINVAL;

@@ -583,7 +583,7 @@ static void test_running_commands(void **state)
 	assert_int_equal(damon_update_tried_regions(&e->d), 0);
 	fake_damon_settle(f);
 	RegionList l = { 0 };
-	assert_int_equal(damon_read_tried_regions(&e->d, 0, &l), 0);
+	assert_int_equal(damon_read_tried_regions(&e->d, 0, TRIED_ALL, &l), 0);
 	assert_int_equal(l.n, 3);
 	assert_true(l.v[1].start == 8192 && l.v[1].end == 65536);
 	assert_int_equal(l.v[1].age, 7);

@@ -71,7 +71,7 @@ static void test_numeric_order(void **state)
 	put_region(e, "5", 0x20000000, 0x30000000, 12, 100);
 	tu_write(e->root, DIR "/total_bytes", "%llu\n", 0x8000000ULL * 2 + 0x1000 + 0x1ff000 + 0x10000000);
 
-	assert_int_equal(tried_regions_read(&e->fs, DIR, &l), 0);
+	assert_int_equal(tried_regions_read(&e->fs, DIR, TRIED_ALL, &l), 0);
 	assert_int_equal(l.n, 5);
 	static const Region want[] = {
 		{ 0x1000, 0x200000, 0, 0 },
@@ -92,7 +92,7 @@ static void test_numeric_order(void **state)
 	assert_int_equal(l.n, 0);
 
 	/* A leading slash is the same directory. */
-	assert_int_equal(tried_regions_read(&e->fs, "/" DIR, &l), 0);
+	assert_int_equal(tried_regions_read(&e->fs, "/" DIR, TRIED_ALL, &l), 0);
 	assert_int_equal(l.n, 5);
 	region_list_free(&l);
 }
@@ -108,7 +108,7 @@ static void test_many(void **state)
 		snprintf(name, sizeof(name), "%d", 2 * i + 1);
 		put_region(e, name, (uint64_t)i << 21, ((uint64_t)i + 1) << 21, (unsigned)i % 21, (unsigned)i);
 	}
-	assert_int_equal(tried_regions_read(&e->fs, DIR, &l), 0);
+	assert_int_equal(tried_regions_read(&e->fs, DIR, TRIED_ALL, &l), 0);
 	assert_int_equal(l.n, 300);
 	for (size_t i = 0; i < 300; i++) {
 		assert_true(l.v[i].start == (uint64_t)i << 21);
@@ -125,14 +125,14 @@ static void test_empty(void **state)
 	RegionList l = { .n = 99 };
 
 	tu_write(e->root, DIR "/total_bytes", "0\n");
-	assert_int_equal(tried_regions_read(&e->fs, DIR, &l), 0);
+	assert_int_equal(tried_regions_read(&e->fs, DIR, TRIED_ALL, &l), 0);
 	assert_int_equal(l.n, 0);
 	assert_true(l.total_bytes == 0);
 	region_list_free(&l);
 	/* Non-numeric entries are not regions. */
 	tu_write(e->root, DIR "/x1/start", "0\n");
 	tu_mkdirs(e->root, DIR "/.hidden");
-	assert_int_equal(tried_regions_read(&e->fs, DIR, &l), 0);
+	assert_int_equal(tried_regions_read(&e->fs, DIR, TRIED_ALL, &l), 0);
 	assert_int_equal(l.n, 0);
 	region_list_free(&l);
 }
@@ -143,45 +143,56 @@ static void test_errors(void **state)
 	RegionList l = { .n = 99 };
 
 	/* No such directory. */
-	assert_int_equal(tried_regions_read(&e->fs, DIR "/../../7/tried_regions", &l), -ENOENT);
+	assert_int_equal(tried_regions_read(&e->fs, DIR "/../../7/tried_regions", TRIED_ALL, &l), -ENOENT);
 	assert_int_equal(l.n, 99);
 
 	/* A region missing a file: -EIO (the kernel always writes all four). */
 	put_region(e, "1", 0, 4096, 1, 1);
 	put_region(e, "3", 4096, 8192, 1, 1);
 	tu_unlink(e->root, DIR "/3/age");
-	assert_int_equal(tried_regions_read(&e->fs, DIR, &l), -EIO);
+	assert_int_equal(tried_regions_read(&e->fs, DIR, TRIED_ALL, &l), -EIO);
+	assert_int_equal(l.n, 99);
+	/* Without the age, the age file is not opened at all: read as 0. */
+	assert_int_equal(tried_regions_read(&e->fs, DIR, TRIED_NO_AGE, &l), 0);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.v[0].age, 0);
+	assert_int_equal(l.v[1].nr_accesses, 1);
+	assert_true(l.v[1].start == 4096 && l.v[1].end == 8192);
+	region_list_free(&l);
+	l.n = 99;
+	tu_unlink(e->root, DIR "/3/nr_accesses");
+	assert_int_equal(tried_regions_read(&e->fs, DIR, TRIED_NO_AGE, &l), -EIO);
 	assert_int_equal(l.n, 99);
 	put_region(e, "3", 4096, 8192, 1, 1);
-	assert_int_equal(tried_regions_read(&e->fs, DIR, &l), 0);
+	assert_int_equal(tried_regions_read(&e->fs, DIR, TRIED_ALL, &l), 0);
 	assert_int_equal(l.n, 2);
 	region_list_free(&l);
 	l.n = 99;
 
 	/* Garbage. */
 	tu_write(e->root, DIR "/3/nr_accesses", "many\n");
-	assert_int_equal(tried_regions_read(&e->fs, DIR, &l), -EINVAL);
+	assert_int_equal(tried_regions_read(&e->fs, DIR, TRIED_ALL, &l), -EINVAL);
 	tu_write(e->root, DIR "/3/nr_accesses", "-1\n");
-	assert_int_equal(tried_regions_read(&e->fs, DIR, &l), -EINVAL);
+	assert_int_equal(tried_regions_read(&e->fs, DIR, TRIED_ALL, &l), -EINVAL);
 	tu_write(e->root, DIR "/3/nr_accesses", "\n");
-	assert_int_equal(tried_regions_read(&e->fs, DIR, &l), -EINVAL);
+	assert_int_equal(tried_regions_read(&e->fs, DIR, TRIED_ALL, &l), -EINVAL);
 	/* More than the kernel's unsigned int can hold. */
 	tu_write(e->root, DIR "/3/nr_accesses", "4294967296\n");
-	assert_int_equal(tried_regions_read(&e->fs, DIR, &l), -EINVAL);
+	assert_int_equal(tried_regions_read(&e->fs, DIR, TRIED_ALL, &l), -EINVAL);
 	tu_write(e->root, DIR "/3/nr_accesses", "1\n");
 	tu_write(e->root, DIR "/3/age", "4294967296\n");
-	assert_int_equal(tried_regions_read(&e->fs, DIR, &l), -EINVAL);
+	assert_int_equal(tried_regions_read(&e->fs, DIR, TRIED_ALL, &l), -EINVAL);
 	tu_write(e->root, DIR "/3/age", "1\n");
 	tu_write(e->root, DIR "/3/start", "0x1000\n");
-	assert_int_equal(tried_regions_read(&e->fs, DIR, &l), -EINVAL);
+	assert_int_equal(tried_regions_read(&e->fs, DIR, TRIED_ALL, &l), -EINVAL);
 	tu_write(e->root, DIR "/3/start", "4096\n");
 
 	/* end < start. An empty region (end == start) is valid. */
 	tu_write(e->root, DIR "/3/end", "4095\n");
-	assert_int_equal(tried_regions_read(&e->fs, DIR, &l), -EINVAL);
+	assert_int_equal(tried_regions_read(&e->fs, DIR, TRIED_ALL, &l), -EINVAL);
 	assert_int_equal(l.n, 99);
 	tu_write(e->root, DIR "/3/end", "4096\n");
-	assert_int_equal(tried_regions_read(&e->fs, DIR, &l), 0);
+	assert_int_equal(tried_regions_read(&e->fs, DIR, TRIED_ALL, &l), 0);
 	assert_int_equal(l.n, 2);
 	region_list_free(&l);
 
@@ -189,7 +200,7 @@ static void test_errors(void **state)
 	 * missing. */
 	tu_write(e->root, DIR "/9", "x\n");
 	l.n = 99;
-	assert_true(tried_regions_read(&e->fs, DIR, &l) < 0);
+	assert_true(tried_regions_read(&e->fs, DIR, TRIED_ALL, &l) < 0);
 	assert_int_equal(l.n, 99);
 }
 
