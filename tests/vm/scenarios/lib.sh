@@ -478,6 +478,12 @@ dtierctl_at() {
 	(
 		while [ "$(workload_last_t | cut -d. -f1)" -lt "$1" ]; do sleep 1; done
 		dtierctl --config /etc/dtierd.conf status --json > /tmp/dtierctl.json.new 2>&1
+		# The kernel's own counters, read right after: dtierctl's
+		# applied bytes must be what the schemes' stats said.
+		_kd=$(tr -d ' \n' < /tmp/dtierctl.json.new | sed -n 's/.*"kdamond":{"index":\([0-9]*\).*/\1/p')
+		for _s in $KDAMONDS/${_kd:-0}/contexts/0/schemes/[0-9]*; do
+			echo "${_s##*/} $(rd $_s/stats/sz_applied)"
+		done > /tmp/sz_applied.txt
 		mv /tmp/dtierctl.json.new /tmp/dtierctl.json
 	) &
 }
@@ -524,6 +530,24 @@ check_dtierctl_matches() {
 	_d=$((_said - _true))
 	[ $_d -lt 0 ] && _d=$((-_d))
 	check "dtierctl's node $1 share ($_said bp) matches the workload ($_true bp) within $2 bp" le "$_d" "$2"
+}
+
+# check_dtierctl_applied: every pair's applied_bytes in the dtierctl status
+# --json taken by dtierctl_at is what the scheme's stats/sz_applied read right
+# after it, or at most one interval at the speed cap less (dtierd may have
+# refreshed the stats in between).
+check_dtierctl_applied() {
+	_cap=$(( $(sed -n 's/.*max_mib_per_s *= *\([0-9]*\).*/\1/p' /etc/dtierd.conf | head -n 1) * 1048576 ))
+	_n=0
+	for _p in $(tr -d ' \n' < /tmp/dtierctl.json | sed 's/{"from":/\n&/g' | sed -n 's/^{"from":\([0-9]*\),"to":\([0-9]*\),"scheme":\([0-9]*\),"tried_bytes":[0-9]*,"applied_bytes":\([0-9]*\).*/\1:\2:\3:\4/p'); do
+		_s=$(echo "$_p" | cut -d: -f3)
+		_a=$(echo "$_p" | cut -d: -f4)
+		_k=$(sed -n "s/^$_s \([0-9]*\)$/\1/p" /tmp/sz_applied.txt)
+		check "dtierctl's scheme $_s ($(echo "$_p" | cut -d: -f1) -> $(echo "$_p" | cut -d: -f2)) applied $_a bytes, its sz_applied ${_k:-none}" \
+			test -n "$_k" -a "$_a" -le "${_k:-0}" -a "${_k:-0}" -le $((_a + _cap))
+		_n=$((_n + 1))
+	done
+	check "dtierctl status --json listed pairs ($_n)" test "$_n" -gt 0
 }
 
 # eq_file FILE VALUE: FILE reads VALUE.

@@ -11,4 +11,5 @@ workload_check_window 0 6000 500 40 100
 check_events_match 0 300
 check_events_match 1 300
 check_dtierctl_matches 0 200
+check_dtierctl_applied
 finish

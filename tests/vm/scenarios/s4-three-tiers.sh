@@ -13,4 +13,10 @@ workload_check_window 2 2000 500 60 130
 check_events_match 0 300
 check_events_match 1 300
 check_events_match 2 300
+# What operators read (issue 11, 3 nodes): dtierctl agrees with the
+# workload within 2 points, and with the kernel's counters.
+check_dtierctl_matches 0 200
+check_dtierctl_matches 1 200
+check_dtierctl_matches 2 200
+check_dtierctl_applied
 finish
