@@ -8,11 +8,13 @@
  *   dtierd-workload --size-mib 256 --hot-mib 64 --node 1 --duration 150 \
  *                   --report-every 2 [--move-hot-after S] [--hot-offset-mib M]
  *                   [--resize T:MIB[,T:MIB...]] [--move-at T:MIB[,T:MIB...]] [--thp]
- *                   [--shmem]
+ *                   [--thp-mib M] [--shmem]
  * --resize: at time T the hot set becomes MIB long (from its offset);
  * --move-at: at time T the hot set moves to offset MIB of the mapping;
  * --shmem: the mapping is a memfd (shared memory, page cache) instead of
- * anonymous memory.
+ * anonymous memory;
+ * --thp-mib: only the first M MiB of the mapping in transparent huge pages,
+ * the rest in 4 KiB pages (a mixed hot set: --hot-mib 64 --thp-mib 32).
  *
  * Stream mode (background noise, not a hot set; a second process):
  *   dtierd-workload --stream-mib 384 [--stream-node 0] [--stream-mib-per-s 48] \
@@ -148,13 +150,30 @@ static int parse_schedule(char *arg, double *ret_t, unsigned long *ret_v, size_t
 	return 0;
 }
 
+/* AnonHugePages of this process (kB), from /proc/self/smaps_rollup: how much
+ * of the mapping really is in huge pages; -1 if unknown. */
+static long anon_huge_kib(void)
+{
+	char line[256];
+	long v = -1;
+	FILE *f = fopen("/proc/self/smaps_rollup", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "AnonHugePages: %ld kB", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: dtierd-workload [--size-mib N] [--hot-mib N] [--node N] [--duration S]\n"
 		"                       [--report-every S] [--move-hot-after S] [--hot-offset-mib M]\n"
 		"                       [--moved-offset-mib M] [--resize T:MIB[,T:MIB...]]\n"
-		"                       [--move-at T:MIB[,T:MIB...]] [--thp] [--shmem]\n"
+		"                       [--move-at T:MIB[,T:MIB...]] [--thp] [--thp-mib M] [--shmem]\n"
 		"       dtierd-workload --stream-mib N [--stream-node K] [--stream-mib-per-s R]\n"
 		"                       [--duration S] [--report-every S]\n");
 }
@@ -306,6 +325,7 @@ int main(int argc, char **argv)
 		{ "hot-offset-mib", required_argument, NULL, 'o' },
 		{ "moved-offset-mib", required_argument, NULL, 'O' },
 		{ "thp", no_argument, NULL, 't' },
+		{ "thp-mib", required_argument, NULL, 'T' },
 		{ "resize", required_argument, NULL, 'z' },
 		{ "move-at", required_argument, NULL, 'M' },
 		{ "shmem", no_argument, NULL, 'S' },
@@ -319,6 +339,7 @@ int main(int argc, char **argv)
 	double duration = 150, report_every = 2, move_after = -1;
 	int node = 1, c;
 	bool thp = false;
+	unsigned long thp_mib = 0;
 	/* --resize: at time resize_t[i] the hot set becomes resize_mib[i]. */
 	double resize_t[8];
 	unsigned long resize_mib[8];
@@ -342,6 +363,7 @@ int main(int argc, char **argv)
 		case 'o': hot_off_mib = strtoul(optarg, NULL, 0); break;
 		case 'O': moved_off_mib = strtoul(optarg, NULL, 0); break;
 		case 't': thp = true; break;
+		case 'T': thp_mib = strtoul(optarg, NULL, 0); break;
 		case 'z':
 		case 'M':
 			if ((c == 'z' ? parse_schedule(optarg, resize_t, resize_mib, &n_resize)
@@ -428,6 +450,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	madvise(buf, len, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+	if (!thp && thp_mib)
+		madvise(buf, (thp_mib << 20) < len ? thp_mib << 20 : len, MADV_HUGEPAGE);
 	if (sys_mbind(buf, len, MPOL_BIND, &one, MASK_MAXNODE, 0) < 0) {
 		fprintf(stderr, "WORKLOAD error: mbind(node %d): %s\n", node, strerror(errno));
 		return 1;
@@ -458,9 +482,9 @@ int main(int argc, char **argv)
 
 	printf("WORKLOAD start size_mib=%lu hot_mib=%lu hot_offset_mib=%lu node=%d "
 	       "memory_nodes=0x%lx hot_pages=%zu page_size=%ld move_hot_after=%.1f "
-	       "moved_offset_mib=%lu duration=%.1f pid=%d buf=%p mono0=%.3f\n",
+	       "moved_offset_mib=%lu duration=%.1f thp_kib=%ld pid=%d buf=%p mono0=%.3f\n",
 	       size_mib, hot_mib, hot_off_mib, node, mem_nodes, hot_pages, ps, move_after,
-	       moved_off_mib, duration, (int)getpid(), (void *)buf, t0);
+	       moved_off_mib, duration, anon_huge_kib(), (int)getpid(), (void *)buf, t0);
 
 	char *hot = buf + (hot_off_mib << 20);
 	bool moved = false;
