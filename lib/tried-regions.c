@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <fcntl.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tried-regions.h"
@@ -24,6 +25,23 @@ int region_list_append(RegionList *l, const Region *r)
 	}
 	l->v[l->n++] = *r;
 	return 0;
+}
+
+static int cmp_start(const void *a, const void *b)
+{
+	const Region *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+bool region_list_sort_overlaps(RegionList *l)
+{
+	if (l->n < 2)
+		return false;
+	qsort(l->v, l->n, sizeof(*l->v), cmp_start);
+	for (size_t i = 1; i < l->n; i++)
+		if (l->v[i].start < l->v[i - 1].end)
+			return true;
+	return false;
 }
 
 typedef struct Named {

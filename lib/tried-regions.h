@@ -7,6 +7,7 @@
  * and drift across updates. They are read with readdir() and ordered by
  * numeric name, as damo does. */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,10 @@ typedef struct RegionList {
 
 void region_list_free(RegionList *l);
 int region_list_append(RegionList *l, const Region *r);
+/* Sorts L by start address and says whether any two regions overlap: a
+ * scheme's regions of one apply pass never do, so an answer that does is
+ * not one pass (7.3 once listed 9 224 regions, 38 GiB on a 2 GiB guest). */
+bool region_list_sort_overlaps(RegionList *l);
 
 /* Which files of each region are read. Files are most of a measurement's
  * cost at thousands of regions (~4 us each on real sysfs, issue 10); a

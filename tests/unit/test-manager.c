@@ -701,6 +701,47 @@ static void test_unanswered_measurement_skipped(void **state)
 	assert_int_equal(status_share(e, 0), 0);
 }
 
+/* 7.3 once listed 9 224 regions, 38 GiB on node 0 of a 2 GiB guest, and
+ * the controller held a wrong share for 12 s after it. Regions that
+ * overlap are asked for again, then no measurement: nothing changes. */
+static void test_overlapping_regions_skipped(void **state)
+{
+	Env *e = *state;
+	FakeDamon *f = &e->f;
+	const uint64_t mib = 1024 * 1024;
+
+	f->n_tried = 2;
+	f->tried[0].start = 16 * mib;
+	f->tried[0].end = 64 * mib;
+	f->tried[1].start = 8 * 128 * mib;
+	f->tried[1].end = 8 * 128 * mib + 16 * mib;
+	for (size_t i = 0; i < 2; i++) {
+		f->tried[i].nr_accesses = 20;
+		f->tried[i].age = 100;
+	}
+	start_ok(e);
+	assert_int_equal(tick(e), 0);
+	assert_int_equal(status_share(e, 0), 7500);
+
+	/* Node 0's region listed three times. */
+	f->tried[2] = f->tried[0];
+	f->tried[3] = f->tried[0];
+	f->n_tried = 4;
+	f->sz_tried[0] += 64 * mib;
+	unsigned commits = f->n_commits, goal_commits = f->n_goal_commits;
+	fake_damon_log_clear(f);
+	assert_int_equal(tick(e), 0);
+	assert_int_equal(count_writes(f, "update_schemes_tried_regions"), 1 + MANAGER_EMPTY_REREADS);
+	assert_int_equal(f->n_commits, commits);
+	assert_int_equal(f->n_goal_commits, goal_commits);
+	assert_int_equal(status_share(e, 0), 7500);
+
+	/* A sound answer is a measurement again. */
+	f->n_tried = 1;
+	assert_int_equal(tick(e), 0);
+	assert_int_equal(status_share(e, 0), 10000);
+}
+
 /* --- the kdamond stops by itself ------------------------------------------ */
 
 /* The kernel rejects what is committed and stops the kdamond (before 6.18:
@@ -1152,6 +1193,7 @@ int main(void)
 		T(test_no_tiers_from_topology),
 		T(test_no_tiers_cannot_tell),
 		T(test_unanswered_measurement_skipped),
+		T(test_overlapping_regions_skipped),
 		T(test_kdamond_stopped_by_itself),
 		T(test_kdamond_stopped_on_commit),
 		T(test_kdamond_stopped_on_reload_commit),

@@ -218,6 +218,32 @@ static void test_append(void **state)
 	region_list_free(&l);
 }
 
+/* Sorted by start; overlap only where a region starts before the one
+ * below it ends (adjacent regions touch, they do not overlap). */
+static void test_sort_overlaps(void **state)
+{
+	RegionList l = { 0 };
+	const Region in[] = { { .start = 8192, .end = 12288 }, { .start = 0, .end = 4096 },
+			      { .start = 4096, .end = 8192 } };
+
+	(void)state;
+	assert_false(region_list_sort_overlaps(&l));
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(region_list_append(&l, &in[i]), 0);
+	assert_false(region_list_sort_overlaps(&l));
+	for (size_t i = 0; i < 3; i++)
+		assert_true(l.v[i].start == 4096 * i && l.v[i].end == 4096 * (i + 1));
+	/* The same region twice, as 7.3 once listed thousands. */
+	assert_int_equal(region_list_append(&l, &in[1]), 0);
+	assert_true(region_list_sort_overlaps(&l));
+	region_list_free(&l);
+	const Region part[] = { { .start = 0, .end = 8192 }, { .start = 4096, .end = 12288 } };
+	for (size_t i = 0; i < 2; i++)
+		assert_int_equal(region_list_append(&l, &part[i]), 0);
+	assert_true(region_list_sort_overlaps(&l));
+	region_list_free(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -226,6 +252,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test(test_append),
+		cmocka_unit_test(test_sort_overlaps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
