@@ -661,6 +661,45 @@ static unsigned status_share(Env *e, size_t node)
 	return st.nodes[node].share_bp;
 }
 
+#define MIB_ (UINT64_C(1) << 20)
+
+/* 48 MiB hot on node 0, 16 MiB on node 1 (the fixture: 128 MiB blocks,
+ * 0-7 on node 0, 8-15 on node 1); started, one interval: 75 %. */
+static void start_with_hot_regions(Env *e)
+{
+	FakeDamon *f = &e->f;
+
+	f->n_tried = 2;
+	f->tried[0].start = 16 * MIB_;
+	f->tried[0].end = 64 * MIB_;
+	f->tried[1].start = 8 * 128 * MIB_;
+	f->tried[1].end = 8 * 128 * MIB_ + 16 * MIB_;
+	for (size_t i = 0; i < 2; i++) {
+		f->tried[i].nr_accesses = 20;
+		f->tried[i].age = 100;
+	}
+	start_ok(e);
+	f->sz_tried[0] = 64 * MIB_;
+	assert_int_equal(tick(e), 0);
+	assert_int_equal(status_share(e, 0), 7500);
+}
+
+/* One interval that asks MANAGER_EMPTY_REREADS more times and then changes
+ * nothing: no goal, no commit, status.json as it was. */
+static void tick_skipped(Env *e)
+{
+	FakeDamon *f = &e->f;
+	unsigned commits = f->n_commits, goal_commits = f->n_goal_commits;
+
+	f->sz_tried[0] += 64 * MIB_;
+	fake_damon_log_clear(f);
+	assert_int_equal(tick(e), 0);
+	assert_int_equal(count_writes(f, "update_schemes_tried_regions"), 1 + MANAGER_EMPTY_REREADS);
+	assert_int_equal(f->n_commits, commits);
+	assert_int_equal(f->n_goal_commits, goal_commits);
+	assert_int_equal(status_share(e, 0), 7500);
+}
+
 /* 6.12 answered about half the tried-regions updates with no regions while
  * its kdamond went on trying them (s12, s2-converge-6.12 in CI: dtierctl
  * showed 0 % for a steady 60 %). Such an interval is asked again, then
@@ -668,34 +707,11 @@ static unsigned status_share(Env *e, size_t node)
 static void test_unanswered_measurement_skipped(void **state)
 {
 	Env *e = *state;
-	FakeDamon *f = &e->f;
-	const uint64_t mib = 1024 * 1024, block = 128 * mib; /* the fixture: blocks 0-7 node 0, 8-15 node 1 */
 
-	f->n_tried = 2;
-	f->tried[0].start = 16 * mib;
-	f->tried[0].end = 64 * mib;
-	f->tried[1].start = 8 * block;
-	f->tried[1].end = 8 * block + 16 * mib;
-	for (size_t i = 0; i < 2; i++) {
-		f->tried[i].nr_accesses = 20;
-		f->tried[i].age = 100;
-	}
-	start_ok(e);
-	f->sz_tried[0] = 64 * mib;
-	assert_int_equal(tick(e), 0);
-	assert_int_equal(status_share(e, 0), 7500);
-
+	start_with_hot_regions(e);
 	/* No regions, but the measurement scheme tried 64 MiB more. */
-	f->tried_unanswered = true;
-	f->sz_tried[0] += 64 * mib;
-	unsigned commits = f->n_commits, goal_commits = f->n_goal_commits;
-	fake_damon_log_clear(f);
-	assert_int_equal(tick(e), 0);
-	assert_int_equal(count_writes(f, "update_schemes_tried_regions"), 1 + MANAGER_EMPTY_REREADS);
-	assert_int_equal(f->n_commits, commits);
-	assert_int_equal(f->n_goal_commits, goal_commits);
-	assert_int_equal(status_share(e, 0), 7500);
-
+	e->f.tried_unanswered = true;
+	tick_skipped(e);
 	/* Nothing tried since: believed. */
 	assert_int_equal(tick(e), 0);
 	assert_int_equal(status_share(e, 0), 0);
@@ -708,34 +724,13 @@ static void test_overlapping_regions_skipped(void **state)
 {
 	Env *e = *state;
 	FakeDamon *f = &e->f;
-	const uint64_t mib = 1024 * 1024;
 
-	f->n_tried = 2;
-	f->tried[0].start = 16 * mib;
-	f->tried[0].end = 64 * mib;
-	f->tried[1].start = 8 * 128 * mib;
-	f->tried[1].end = 8 * 128 * mib + 16 * mib;
-	for (size_t i = 0; i < 2; i++) {
-		f->tried[i].nr_accesses = 20;
-		f->tried[i].age = 100;
-	}
-	start_ok(e);
-	assert_int_equal(tick(e), 0);
-	assert_int_equal(status_share(e, 0), 7500);
-
+	start_with_hot_regions(e);
 	/* Node 0's region listed three times. */
 	f->tried[2] = f->tried[0];
 	f->tried[3] = f->tried[0];
 	f->n_tried = 4;
-	f->sz_tried[0] += 64 * mib;
-	unsigned commits = f->n_commits, goal_commits = f->n_goal_commits;
-	fake_damon_log_clear(f);
-	assert_int_equal(tick(e), 0);
-	assert_int_equal(count_writes(f, "update_schemes_tried_regions"), 1 + MANAGER_EMPTY_REREADS);
-	assert_int_equal(f->n_commits, commits);
-	assert_int_equal(f->n_goal_commits, goal_commits);
-	assert_int_equal(status_share(e, 0), 7500);
-
+	tick_skipped(e);
 	/* A sound answer is a measurement again. */
 	f->n_tried = 1;
 	assert_int_equal(tick(e), 0);
