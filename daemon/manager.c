@@ -335,14 +335,13 @@ static int tick_check_owned(Manager *m)
 	return r;
 }
 
-/* Hot bytes per tier node from scheme 0's tried regions. */
 /* Scheme 0's tried regions, asked for afresh, sorted by address. On 6.12
  * the update came back empty (total_bytes 0 too) for 57 of 120 intervals
  * of a steady hot set (s12), at random; on 7.3 it once listed 9 224
  * regions, 38 GiB on node 0 of a 2 GiB guest, whose overlaps one apply
  * pass cannot have (the controller then held a wrong share for 12 s). An
  * empty answer after a non-empty one, or one that overlaps, is asked for
- * again, up to MANAGER_EMPTY_REREADS times (~300 ms each on 6.12). */
+ * again, up to MANAGER_TRIED_REREADS times (~300 ms each on 6.12). */
 static int read_hot_regions(Manager *m, RegionList *ret)
 {
 	int r;
@@ -355,22 +354,21 @@ static int read_hot_regions(Manager *m, RegionList *ret)
 		if (r < 0)
 			return r;
 		m->measure_overlapped = region_list_sort_overlaps(ret);
-		if (m->measure_overlapped) {
-			log_debug("%zu tried regions that overlap (read %u of this interval): asking again", ret->n,
-				  attempt + 1);
-			if (attempt == MANAGER_EMPTY_REREADS) {
-				region_list_free(ret); /* no measurement: measurement_unanswered() */
-				return 0;
-			}
-		} else if (ret->n > 0 || m->last_n_regions == 0 || attempt == MANAGER_EMPTY_REREADS) {
+		if (!m->measure_overlapped && (ret->n > 0 || m->last_n_regions == 0))
 			return 0;
-		} else {
-			log_debug("no tried regions (read %u of this interval): asking again", attempt + 1);
+		if (attempt == MANAGER_TRIED_REREADS) {
+			/* Overlapping: no measurement (measurement_unanswered()). */
+			if (m->measure_overlapped)
+				region_list_free(ret);
+			return 0;
 		}
+		log_debug("%s (read %u of this interval): asking again",
+			  m->measure_overlapped ? "tried regions that overlap" : "no tried regions", attempt + 1);
 		region_list_free(ret);
 	}
 }
 
+/* Hot bytes per tier node from scheme 0's tried regions. */
 static int tick_measure(Manager *m, HotShare *ret)
 {
 	const DamonPlan *p = &m->setup.plan;
@@ -497,7 +495,7 @@ static void tick_report(Manager *m, const HotShare *hs, const CtlDecision *d)
 	}
 }
 
-/* Overlapping regions after MANAGER_EMPTY_REREADS more requests are no
+/* Overlapping regions after MANAGER_TRIED_REREADS more requests are no
  * measurement. Empty tried regions after as many: did
  * DAMON find nothing hot, or not say? Scheme 0's sz_tried grows by every
  * region it tried: if it grew since the last interval, something was hot

@@ -32,9 +32,10 @@ enum {
 
 /* Consecutive failed intervals before giving up. */
 #define MANAGER_MAX_FAILURES 10
+/* Empty (6.12) or overlapping (7.3) tried-regions answers asked for again
+ * in one interval. */
+#define MANAGER_TRIED_REREADS 2
 /* How often the node map is compared with the memory blocks. */
-/* Empty tried-regions answers asked for again in one interval (6.12). */
-#define MANAGER_EMPTY_REREADS 2
 #define MANAGER_MAP_CHECK_USEC (30ULL * 1000 * 1000)
 
 typedef struct Manager {

@@ -684,7 +684,7 @@ static void start_with_hot_regions(Env *e)
 	assert_int_equal(status_share(e, 0), 7500);
 }
 
-/* One interval that asks MANAGER_EMPTY_REREADS more times and then changes
+/* One interval that asks MANAGER_TRIED_REREADS more times and then changes
  * nothing: no goal, no commit, status.json as it was. */
 static void tick_skipped(Env *e)
 {
@@ -694,7 +694,7 @@ static void tick_skipped(Env *e)
 	f->sz_tried[0] += 64 * MIB_;
 	fake_damon_log_clear(f);
 	assert_int_equal(tick(e), 0);
-	assert_int_equal(count_writes(f, "update_schemes_tried_regions"), 1 + MANAGER_EMPTY_REREADS);
+	assert_int_equal(count_writes(f, "update_schemes_tried_regions"), 1 + MANAGER_TRIED_REREADS);
 	assert_int_equal(f->n_commits, commits);
 	assert_int_equal(f->n_goal_commits, goal_commits);
 	assert_int_equal(status_share(e, 0), 7500);
