@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -199,7 +200,7 @@ static void print_human(const DtierdStatus *st)
 
 static int cmd_status(const char *run_dir, bool json)
 {
-	char path[4096];
+	char path[PATH_MAX];
 	char age[32], every[32];
 	int r;
 

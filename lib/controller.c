@@ -152,7 +152,7 @@ static double unseen_on(Controller *c, const CtlSample *s, size_t i, uint64_t mo
 	 * points short). */
 	unseen = MIN(unseen, (double)(moved_in + c->prev_in[0][i] + c->prev_in[1][i]));
 	/* Caught up (or faded): the episode is over. */
-	if (unseen < 0.005 * (double)c->acc_in[i] + 4096) {
+	if (unseen < 0.005 * (double)c->acc_in[i] + (double)system_page_size()) {
 		unseen = 0;
 		c->acc_in[i] = c->acc_out[i] = 0;
 	}
@@ -416,7 +416,7 @@ void controller_goal_values(const CtlDecision *d, size_t s, size_t dst, bool tem
 
 uint64_t controller_window_quota(uint64_t bytes_per_tick, uint64_t window_ms, uint64_t interval_ms, uint64_t cap)
 {
-	const uint64_t page = 4096;
+	const uint64_t page = system_page_size();
 	uint64_t want = interval_ms ? bytes_per_tick * window_ms / interval_ms : bytes_per_tick;
 	uint64_t p = page;
 

@@ -113,6 +113,7 @@ static int hot_share_budgeted(const RegionList *regions, const HotPattern *patte
 			      size_t n_nodes, HotShare *h)
 {
 	_cleanup_free_ RegionEst *est = calloc(MAX(n_eligible, 1u), sizeof(*est));
+	const uint64_t page = system_page_size(); /* the unit of the budget */
 	uint64_t cost = MAX(loc->chunk_cost(loc), 1u), k = MAX(budget_pages / cost, 1u), at = 0;
 	double u = loc->rand ? (double)(loc->rand(loc) >> 11) / 9007199254740992.0 : 0.5;
 	double ss = 0;
@@ -127,7 +128,7 @@ static int hot_share_budgeted(const RegionList *regions, const HotPattern *patte
 		const Region *r = &regions->v[i];
 		if (!region_matches(r, pattern))
 			continue;
-		uint64_t len = (r->end - r->start) / 4096;
+		uint64_t len = (r->end - r->start) / page;
 		uint64_t n = alloc_chunks(at, len, eligible_pages, spread, u) + one_each;
 		NodeBytes nb;
 		at += len;
@@ -194,7 +195,7 @@ static int hot_share_budgeted(const RegionList *regions, const HotPattern *patte
 		} else if (e->span) {
 			share = (double)e->mig / (double)e->span;
 			if (e->kind == EST_SAMPLED) {
-				double f = (double)(e->chunks * KPF_SAMPLE_CHUNK) / ((double)e->span / 4096);
+				double f = (double)(e->chunks * KPF_SAMPLE_CHUNK) / ((double)e->span / (double)page);
 				/* A share in [0, 1] with mean m spreads at most
 				 * m (1 - m): a region all THP or all free has none,
 				 * whatever the pool says (the bias correction below
@@ -238,6 +239,7 @@ int metric_hot_share(const RegionList *regions, const HotPattern *pattern, NodeL
 		     uint64_t budget_pages, const int *nodes, size_t n_nodes, HotShare *ret)
 {
 	HotShare h = { .n = n_nodes };
+	const uint64_t page = system_page_size(); /* the unit of the budget */
 	uint64_t eligible_pages = 0;
 	size_t n_eligible = 0;
 	double err2 = 0;
@@ -246,7 +248,7 @@ int metric_hot_share(const RegionList *regions, const HotPattern *pattern, NodeL
 		return -EINVAL;
 	for (size_t i = 0; i < regions->n; i++)
 		if (region_matches(&regions->v[i], pattern)) {
-			eligible_pages += (regions->v[i].end - regions->v[i].start) / 4096;
+			eligible_pages += (regions->v[i].end - regions->v[i].start) / page;
 			n_eligible++;
 		}
 	if (loc->chunk_cost && budget_pages && eligible_pages > budget_pages) {
@@ -264,7 +266,7 @@ int metric_hot_share(const RegionList *regions, const HotPattern *pattern, NodeL
 		if (!region_matches(r, pattern))
 			continue;
 		if (budget_pages && eligible_pages > budget_pages)
-			b = MAX(budget_pages * ((r->end - r->start) / 4096) / eligible_pages, 1u);
+			b = MAX(budget_pages * ((r->end - r->start) / page) / eligible_pages, 1u);
 		memset(&nb, 0, sizeof(nb));
 		int err = node_locate_count(loc, r->start, r->end, b, &nb);
 		if (err < 0)

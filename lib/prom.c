@@ -132,11 +132,6 @@ int prom_to_text_stopped(FILE *f)
 
 static int write_prom(FILE *f, const void *userdata)
 {
-	/* Before the rename: node_exporter (user prometheus on Debian) must be
-	 * able to read it from its first appearance, and dtierd's unit runs
-	 * with UMask=0077. */
-	if (fchmod(fileno(f), 0644) < 0)
-		return -errno;
 	return userdata ? prom_to_text(userdata, f) : prom_to_text_stopped(f);
 }
 

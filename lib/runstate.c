@@ -29,7 +29,12 @@ int runstate_write(const char *dir, const RunState *s)
 	char tmp[PATH_MAX], path[PATH_MAX];
 	int r;
 
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+	if (mkdir(dir, 0755) == 0) {
+		/* 0755 whatever the umask: status.json in it is for any user
+		 * (dtierctl), as under systemd's RuntimeDirectory=. */
+		if (chmod(dir, 0755) < 0)
+			return -errno;
+	} else if (errno != EEXIST)
 		return -errno;
 	r = check_dir(dir);
 	if (r < 0)

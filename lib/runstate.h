@@ -35,7 +35,7 @@ typedef struct RunState {
 	bool reload_ok;
 } RunState;
 
-/* Writes DIR/state atomically, creating DIR (mode 0755). Returns 0, -ENOTDIR
+/* Writes DIR/state atomically, creating DIR (mode 0755 whatever the umask). Returns 0, -ENOTDIR
  * or -EPERM if DIR is not a safe directory (a symlink, someone else's, or
  * group/world-writable), or -errno. */
 int runstate_write(const char *dir, const RunState *s);

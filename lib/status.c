@@ -685,7 +685,10 @@ int status_write_atomic(const char *dir, const char *name, StatusWriteFn fn, con
 		(void)unlinkat(dfd, tmp, 0);
 		return r;
 	}
-	int r = fn(f, userdata);
+	/* Before the rename, whatever the umask (the unit runs with
+	 * UMask=0077): what we publish is for readers that are not root —
+	 * dtierctl run by an operator, node_exporter as its own user. */
+	int r = fchmod(fd, 0644) < 0 ? -errno : fn(f, userdata);
 	if (fflush(f) != 0 && r >= 0)
 		r = -errno;
 	if (ferror(f) && r >= 0)

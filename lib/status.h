@@ -126,7 +126,7 @@ int status_write(const char *dir, const DtierdStatus *st);
 
 /* The atomic-replace step of status_write(), for other files published in
  * a directory (prom.c): calls FN(F, USERDATA) on a temp file beside NAME,
- * then renames it to DIR/NAME. FN returns 0 or -errno; on any failure the
+ * then renames it to DIR/NAME, mode 0644 whatever the umask. FN returns 0 or -errno; on any failure the
  * temp file is removed and the old DIR/NAME left as it was. */
 typedef int (*StatusWriteFn)(FILE *f, const void *userdata);
 int status_write_atomic(const char *dir, const char *name, StatusWriteFn fn, const void *userdata);

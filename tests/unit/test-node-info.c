@@ -92,9 +92,15 @@ static void test_runstate_roundtrip(void **state)
 		       .damon_stat_taken = true, .reloads = 7, .reload_ok = true };
 	RunState r;
 
-	/* The run dir is created. */
+	/* The run dir is created, 0755 under the unit's UMask=0077: dtierctl
+	 * run by any user reads status.json in it. */
 	snprintf(dir, sizeof(dir), "%s/run-dtierd", root);
+	mode_t old = umask(077);
 	assert_int_equal(runstate_write(dir, &s), 0);
+	umask(old);
+	struct stat sb;
+	assert_int_equal(stat(dir, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0755);
 	assert_true(tu_exists(root, "run-dtierd/state"));
 	assert_false(tu_exists(root, "run-dtierd/.state.tmp"));
 	assert_int_equal(runstate_read(dir, &r), 0);

@@ -277,7 +277,9 @@ static void test_write_read(void **state)
 	sample(st);
 	snprintf(path, sizeof(path), "%s/status.json", root);
 	assert_int_equal(status_read(path, back), -ENOENT);
+	mode_t old = umask(077); /* as under the unit's UMask=0077 */
 	assert_int_equal(status_write(root, st), 0);
+	umask(old);
 	assert_int_equal(status_read(path, back), 0);
 	assert_memory_equal(back, st, sizeof(*st));
 	/* Only the file: no temp left behind. */

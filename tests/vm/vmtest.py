@@ -421,6 +421,8 @@ def build_initramfs(out_dir, name, args, busybox, env):
         ctl = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(args.dtierd))), 'dtierctl', 'dtierctl')
         if os.path.isfile(ctl):
             install_binary(tree, ctl, '/usr/bin/dtierctl')
+    if args.promtool:
+        install_binary(tree, args.promtool, '/usr/bin/promtool')
     tree_install(tree, args.scenario, '/scenario.sh', 0o755)
     lib_sh = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'scenarios', 'lib.sh')
     tree_install(tree, lib_sh, '/lib-scenario.sh', 0o644)
@@ -760,6 +762,8 @@ def finish_overlay(tree, out_dir, name, args, env, dtierd):
     tree_install(tree, args.workload, '/usr/bin/dtierd-workload', 0o755)
     for helper in companions(args.workload):
         tree_install(tree, helper, '/usr/bin/' + os.path.basename(helper), 0o755)
+    if args.promtool:
+        install_binary(tree, args.promtool, '/usr/bin/promtool')
     tree_install(tree, args.scenario, '/scenario.sh', 0o755)
     lib_sh = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'scenarios', 'lib.sh')
     tree_install(tree, lib_sh, '/lib-scenario.sh', 0o644)
@@ -905,7 +909,7 @@ def boot_once(args, vmlinuz, initrd, console_path):
 
 
 def scenario_requirements(path):
-    """`# vmtest-requires: dtierd` lines in the scenario's header."""
+    """`# vmtest-requires: dtierd [promtool]` lines in the scenario's header."""
     req = set()
     with open(path, encoding='utf-8', errors='replace') as f:
         for line in f:
@@ -986,6 +990,12 @@ def main():
                            f'directory; got {args.install_from})')
         elif 'dtierd' in needs and not args.dtierd:
             raise Skip('the scenario needs dtierd and no dtierd binary was given (--dtierd)')
+        # Prometheus's own checker runs in the guest, on the file dtierd exported there.
+        args.promtool = shutil.which('promtool') if 'promtool' in needs else None
+        if 'promtool' in needs and not args.promtool:
+            raise Skip('the scenario needs promtool (tests/deps.sh installs prometheus)')
+        if args.promtool and args.init != 'busybox':
+            raise Skip('promtool is shipped into the busybox tier only')
         if args.config and not os.path.isfile(args.config):
             raise Skip(f'config {args.config} not found')
 

@@ -284,7 +284,8 @@ workload_check_window() {
 # $DTIERD_LOG (streamed to the console with a "[dtierd] " prefix). Sets DTIERD_PID.
 dtierd_start() {
 	: > "$DTIERD_LOG"
-	"$DTIERD" "$@" > "$DTIERD_LOG" 2>&1 &
+	# With the unit's UMask=0077, as under systemd.
+	(umask 077 && exec "$DTIERD" "$@") > "$DTIERD_LOG" 2>&1 &
 	DTIERD_PID=$!
 	echo "dtierd: pid $DTIERD_PID: $DTIERD $*"
 	stream "$DTIERD_LOG" "[dtierd] "
@@ -308,7 +309,8 @@ dtierd_run() {
 	shift
 	echo "dtierd: running $DTIERD $* (expecting it to exit within ${_t}s)"
 	: > "$DTIERD_LOG"
-	"$DTIERD" "$@" > "$DTIERD_LOG" 2>&1 &
+	# With the unit's UMask=0077, as under systemd.
+	(umask 077 && exec "$DTIERD" "$@") > "$DTIERD_LOG" 2>&1 &
 	DTIERD_PID=$!
 	if ! wait_exit "$DTIERD_PID" "$_t"; then
 		kill -KILL "$DTIERD_PID" 2>/dev/null
@@ -431,6 +433,9 @@ converge_run() {
 	workload_start --size-mib 256 --hot-mib 64 --node "$1" --duration "$2" --report-every 2 \
 		${CONVERGE_WORKLOAD_ARGS:-}
 	require "workload reports placement" workload_wait_report 60
+	# The textfile directory, as the prometheus-node-exporter package makes it.
+	_pf=$(prom_textfile)
+	[ -z "$_pf" ] || mkdir -p "${_pf%/*}"
 	# --verbose: the per-interval measurement and every quota change in
 	# the console log, for reading a failure afterwards
 	dtierd_start --config /etc/dtierd.conf --verbose
@@ -478,6 +483,12 @@ dtierctl_at() {
 	(
 		while [ "$(workload_last_t | cut -d. -f1)" -lt "$1" ]; do sleep 1; done
 		dtierctl --config /etc/dtierd.conf status --json > /tmp/dtierctl.json.new 2>&1
+		# The same interval as node_exporter would scrape it.
+		_pf=$(prom_textfile)
+		[ -z "$_pf" ] || cp "$_pf" /tmp/dtierd.prom
+		# What an operator without privileges gets (status.json is 0644).
+		dtierctl_as_nobody > /tmp/dtierctl-nobody.txt 2>&1
+		echo "exit $?" >> /tmp/dtierctl-nobody.txt
 		# The kernel's own counters, read right after: dtierctl's
 		# applied bytes must be what the schemes' stats said.
 		_kd=$(tr -d ' \n' < /tmp/dtierctl.json.new | sed -n 's/.*"kdamond":{"index":\([0-9]*\).*/\1/p')
@@ -548,6 +559,48 @@ check_dtierctl_applied() {
 		_n=$((_n + 1))
 	done
 	check "dtierctl status --json listed pairs ($_n)" test "$_n" -gt 0
+}
+
+# prom_textfile: the prometheus_textfile path /etc/dtierd.conf sets, or nothing.
+prom_textfile() {
+	sed -n 's/^[[:space:]]*prometheus_textfile[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' /etc/dtierd.conf 2>/dev/null | head -n 1
+}
+
+# dtierctl_as_nobody: dtierctl status run as user nobody (65534).
+dtierctl_as_nobody() {
+	grep -q '^nobody:' /etc/passwd 2>/dev/null ||
+		echo 'nobody:x:65534:65534:nobody:/nonexistent:/bin/sh' >> /etc/passwd
+	su -s /bin/sh nobody -c 'dtierctl --config /etc/dtierd.conf status'
+}
+
+# check_dtierctl_unprivileged: dtierctl status, run as nobody by dtierctl_at,
+# answered with exit 0.
+check_dtierctl_unprivileged() {
+	sed 's/^/  dtierctl as nobody: /' /tmp/dtierctl-nobody.txt | head -n 20
+	check "dtierctl status as user nobody exits 0" file_contains /tmp/dtierctl-nobody.txt '^exit 0$'
+}
+
+# check_prom_export NODES TOL_BP: the Prometheus textfile taken by dtierctl_at
+# passes `promtool check metrics` with no finding (it exits 0 on lint
+# findings too, printing them), and its dtierd_hot_share_ratio of each of
+# nodes 0..NODES-1 is within TOL_BP of the workload's last report.
+check_prom_export() {
+	require "dtierd exported its Prometheus textfile ($(prom_textfile))" test -s /tmp/dtierd.prom
+	sed 's/^/  prom: /' /tmp/dtierd.prom | grep -v '^  prom: #' | head -n 40
+	_out=$(promtool check metrics < /tmp/dtierd.prom 2>&1)
+	_rc=$?
+	[ -z "$_out" ] || printf '  promtool: %s\n' "$_out"
+	check "promtool check metrics accepts the exported file with no finding (exit $_rc)" test "$_rc" -eq 0 -a -z "$_out"
+	_n=0
+	while [ "$_n" -lt "$1" ]; do
+		_said=$(sed -n "s/^dtierd_hot_share_ratio{node=\"$_n\"} \([0-9.]*\)$/\1/p" /tmp/dtierd.prom |
+			awk '{ printf "%d", $1 * 10000 + 0.5 }')
+		_true=$(workload_series "$_n" | tail -n 1 | cut -d' ' -f2)
+		_d=$((${_said:-100000} - _true))
+		[ $_d -lt 0 ] && _d=$((-_d))
+		check "exported dtierd_hot_share_ratio{node=\"$_n\"} (${_said:-none} bp) matches the workload ($_true bp) within $2 bp" le "$_d" "$2"
+		_n=$((_n + 1))
+	done
 }
 
 # eq_file FILE VALUE: FILE reads VALUE.

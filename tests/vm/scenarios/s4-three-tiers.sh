@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# vmtest-requires: dtierd
+# vmtest-requires: dtierd promtool
 # Scenario 4: three tiers (run with --nodes 3). The hot set starts on node 2;
 # with tiers 5000/3000/2000 every node must hold its share +- 5 points from
 # t=60 s to the end of a 130 s run.
@@ -19,4 +19,8 @@ check_dtierctl_matches 0 200
 check_dtierctl_matches 1 200
 check_dtierctl_matches 2 200
 check_dtierctl_applied
+check_dtierctl_unprivileged
+# What Prometheus scrapes (issue 11): promtool accepts it, and it agrees
+# with the workload as dtierctl does.
+check_prom_export 3 200
 finish
