@@ -762,8 +762,6 @@ def finish_overlay(tree, out_dir, name, args, env, dtierd):
     tree_install(tree, args.workload, '/usr/bin/dtierd-workload', 0o755)
     for helper in companions(args.workload):
         tree_install(tree, helper, '/usr/bin/' + os.path.basename(helper), 0o755)
-    if args.promtool:
-        install_binary(tree, args.promtool, '/usr/bin/promtool')
     tree_install(tree, args.scenario, '/scenario.sh', 0o755)
     lib_sh = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'scenarios', 'lib.sh')
     tree_install(tree, lib_sh, '/lib-scenario.sh', 0o644)

@@ -280,13 +280,18 @@ workload_check_window() {
 
 # dtierd -------------------------------------------------------------------
 
+# _dtierd_spawn ARGS...: dtierd in the background, its output in a fresh
+# $DTIERD_LOG, with the unit's UMask=0077 as under systemd. Sets DTIERD_PID.
+_dtierd_spawn() {
+	: > "$DTIERD_LOG"
+	(umask 077 && exec "$DTIERD" "$@") > "$DTIERD_LOG" 2>&1 &
+	DTIERD_PID=$!
+}
+
 # dtierd_start ARGS...: start dtierd in the background, stdout+stderr in
 # $DTIERD_LOG (streamed to the console with a "[dtierd] " prefix). Sets DTIERD_PID.
 dtierd_start() {
-	: > "$DTIERD_LOG"
-	# With the unit's UMask=0077, as under systemd.
-	(umask 077 && exec "$DTIERD" "$@") > "$DTIERD_LOG" 2>&1 &
-	DTIERD_PID=$!
+	_dtierd_spawn "$@"
 	echo "dtierd: pid $DTIERD_PID: $DTIERD $*"
 	stream "$DTIERD_LOG" "[dtierd] "
 }
@@ -308,10 +313,7 @@ dtierd_run() {
 	_t=$1
 	shift
 	echo "dtierd: running $DTIERD $* (expecting it to exit within ${_t}s)"
-	: > "$DTIERD_LOG"
-	# With the unit's UMask=0077, as under systemd.
-	(umask 077 && exec "$DTIERD" "$@") > "$DTIERD_LOG" 2>&1 &
-	DTIERD_PID=$!
+	_dtierd_spawn "$@"
 	if ! wait_exit "$DTIERD_PID" "$_t"; then
 		kill -KILL "$DTIERD_PID" 2>/dev/null
 		wait "$DTIERD_PID" 2>/dev/null
@@ -506,19 +508,25 @@ dtierd_last_share() {
 		tail -n 1 | sed 's/^0*\([0-9]\)/\1/'
 }
 
+# check_matches_workload WHAT NODE SAID_BP TOL_BP: WHAT (who said it) gave node
+# NODE's share as SAID_BP (empty: gave none), within TOL_BP of the workload's
+# last report.
+check_matches_workload() {
+	_true=$(workload_series "$2" | tail -n 1 | cut -d' ' -f2)
+	if [ -z "$3" ]; then
+		check "$1 gave node $2's share" false
+		return
+	fi
+	_d=$(($3 - _true))
+	[ $_d -lt 0 ] && _d=$((-_d))
+	check "$1: node $2 share $3 bp matches the workload ($_true bp) within $4 bp" le "$_d" "$4"
+}
+
 # check_events_match NODE TOL_BP: dtierd's last reported share of NODE is
 # within TOL_BP of the workload's last report (what operators are told is
 # what is true).
 check_events_match() {
-	_said=$(dtierd_last_share "$1")
-	_true=$(workload_series "$1" | tail -n 1 | cut -d' ' -f2)
-	if [ -z "$_said" ]; then
-		check "dtierd reported node $1's share" false
-		return
-	fi
-	_d=$((_said - _true))
-	[ $_d -lt 0 ] && _d=$((-_d))
-	check "dtierd's last event for node $1 ($_said bp) matches the workload ($_true bp) within $2 bp" le "$_d" "$2"
+	check_matches_workload "dtierd's last event" "$1" "$(dtierd_last_share "$1")" "$2"
 }
 
 # dtierctl_share NODE: node NODE's hot share (bp) in the dtierctl status --json
@@ -531,16 +539,8 @@ dtierctl_share() {
 # check_dtierctl_matches NODE TOL_BP: dtierctl status --json answered (exit 0)
 # and its share of NODE is within TOL_BP of the workload's last report.
 check_dtierctl_matches() {
-	_said=$(dtierctl_share "$1")
-	_true=$(workload_series "$1" | tail -n 1 | cut -d' ' -f2)
 	sed 's/^/  dtierctl: /' /tmp/dtierctl.json | head -n 40
-	if [ -z "$_said" ]; then
-		check "dtierctl status --json gave node $1's share" false
-		return
-	fi
-	_d=$((_said - _true))
-	[ $_d -lt 0 ] && _d=$((-_d))
-	check "dtierctl's node $1 share ($_said bp) matches the workload ($_true bp) within $2 bp" le "$_d" "$2"
+	check_matches_workload "dtierctl status --json" "$1" "$(dtierctl_share "$1")" "$2"
 }
 
 # check_dtierctl_applied: every pair's applied_bytes in the dtierctl status
@@ -595,10 +595,7 @@ check_prom_export() {
 	while [ "$_n" -lt "$1" ]; do
 		_said=$(sed -n "s/^dtierd_hot_share_ratio{node=\"$_n\"} \([0-9.]*\)$/\1/p" /tmp/dtierd.prom |
 			awk '{ printf "%d", $1 * 10000 + 0.5 }')
-		_true=$(workload_series "$_n" | tail -n 1 | cut -d' ' -f2)
-		_d=$((${_said:-100000} - _true))
-		[ $_d -lt 0 ] && _d=$((-_d))
-		check "exported dtierd_hot_share_ratio{node=\"$_n\"} (${_said:-none} bp) matches the workload ($_true bp) within $2 bp" le "$_d" "$2"
+		check_matches_workload "exported dtierd_hot_share_ratio" "$_n" "$_said" "$2"
 		_n=$((_n + 1))
 	done
 }
