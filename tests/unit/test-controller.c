@@ -289,6 +289,30 @@ static void test_deadband_hysteresis(void **state)
 	assert_false(d.run[1][0]);
 }
 
+/* Entered the band on an unsettled interval; the first settled one is an
+ * outlier past the deadband (kept in band by the hysteresis): "reached" waits
+ * for a settled estimate inside the deadband and shows that one. */
+static void test_reached_waits_for_estimate_in_deadband(void **state)
+{
+	Controller c;
+	CtlDecision d;
+	CtlParams p = params2(6000, 4000);
+	uint64_t t = 0;
+
+	controller_init(&c, &p);
+	step_at(&c, &t, 600, &d); /* first interval: unsettled by definition */
+	assert_true(d.in_band);
+	assert_false(d.events & CTL_EV_REACHED);
+	step_at(&c, &t, 620, &d); /* settled, but 200 bp off: in band, not shown */
+	assert_true(d.in_band);
+	assert_false(d.events & CTL_EV_REACHED);
+	assert_false(any_run(&d, 2));
+	step_at(&c, &t, 590, &d);
+	assert_true(d.in_band);
+	assert_int_equal(d.events, CTL_EV_REACHED);
+	assert_int_equal(d.display_bp[0], 5900);
+}
+
 static void test_band_exit_median(void **state)
 {
 	Controller c;
@@ -798,6 +822,7 @@ int main(void)
 		cmocka_unit_test(test_goal_values),
 		cmocka_unit_test(test_start_from_extremes),
 		cmocka_unit_test(test_deadband_hysteresis),
+		cmocka_unit_test(test_reached_waits_for_estimate_in_deadband),
 		cmocka_unit_test(test_band_exit_median),
 		cmocka_unit_test(test_unseen_compensation),
 		cmocka_unit_test(test_unseen_partial_and_fading),
