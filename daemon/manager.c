@@ -436,14 +436,12 @@ static int tick_sample(Manager *m, const HotShare *hs, CtlSample *ret)
 static int tick_actuate(Manager *m, const Actuation *a)
 {
 	DamonPlan *p = &m->setup.plan;
-	/* The pairs' schemes: 1 .. n_pairs_end - 1 (not the pulse). */
-	size_t n_pairs_end = m->setup.act.n_schemes;
 	bool full = a->full_commit || m->stage_dirty;
 	int r;
 
 	bool goals = false;
 
-	for (size_t i = 1; i < n_pairs_end; i++) {
+	for (size_t i = 1; i < p->n_schemes; i++) {
 		p->schemes[i].goal_target = a->goal_target[i];
 		p->schemes[i].goal_current = a->goal_current[i];
 		goals = goals || p->schemes[i].goal;
@@ -461,7 +459,7 @@ static int tick_actuate(Manager *m, const Actuation *a)
 		if (r < 0)
 			return r;
 	}
-	for (size_t i = 1; i < n_pairs_end; i++) {
+	for (size_t i = 1; i < p->n_schemes; i++) {
 		if (!p->schemes[i].goal)
 			continue;
 		r = damon_set_goal(&m->damon, i, a->goal_target[i], a->goal_current[i]);
@@ -470,7 +468,7 @@ static int tick_actuate(Manager *m, const Actuation *a)
 	}
 	if (!full)
 		return goals ? damon_commit_goals(&m->damon) : 0;
-	for (size_t i = 1; i < n_pairs_end; i++) {
+	for (size_t i = 1; i < p->n_schemes; i++) {
 		r = damon_stage_scheme_values(&m->damon, i, &p->schemes[i]);
 		if (r < 0)
 			return r;
@@ -497,40 +495,25 @@ static void tick_report(Manager *m, const HotShare *hs, const CtlDecision *d)
 	}
 }
 
-/* Did scheme I's sz_tried grow since the last interval? Unknown (the
- * file unreadable, or no last interval) is UNKNOWN. */
-static bool sz_tried_grew(Manager *m, size_t i, uint64_t *last, bool *have_last, bool unknown)
-{
-	uint64_t tried = 0;
-	bool known = damon_read_sz_tried(&m->damon, i, &tried) == 0;
-	bool grew = known && *have_last ? tried > *last : unknown;
-
-	*last = tried;
-	*have_last = known;
-	return grew;
-}
-
 /* Overlapping regions after MANAGER_TRIED_REREADS more requests are no
- * measurement. Empty tried regions after as many: did DAMON find nothing
- * hot, or not say, or not look? Scheme 0's sz_tried grows by every region
- * it tried: if it grew since the last interval, something was hot and the
- * empty answer is no measurement (the interval changes nothing). If not,
- * the pulse tells whether DAMON applied its schemes at all since: if it
- * did, the hot set is gone; if not, this is no measurement either. */
-static const char *measurement_unanswered(Manager *m, const HotShare *hs)
+ * measurement. Empty tried regions after as many: did
+ * DAMON find nothing hot, or not say? Scheme 0's sz_tried grows by every
+ * region it tried: if it grew since the last interval, something was hot
+ * and the empty answer is no measurement (the interval changes nothing);
+ * if not, the hot set is gone. */
+static bool measurement_unanswered(Manager *m, const HotShare *hs)
 {
 	if (m->measure_overlapped)
-		return "tried regions that overlap";
-	size_t pulse = m->setup.plan.pulse;
-	bool grew = sz_tried_grew(m, 0, &m->measure_tried, &m->have_measure_tried, false);
-	/* Without a pulse to read, as before it: not grown is gone. */
-	bool looked = !pulse || sz_tried_grew(m, pulse, &m->measure_pulse, &m->have_measure_pulse, true);
-	if (hs->n_regions == 0 && grew)
-		return "no tried regions, but some were tried";
-	if (hs->n_regions == 0 && !looked)
-		return "no tried regions, and DAMON applied no scheme since the last interval";
-	m->last_n_regions = hs->n_regions;
-	return NULL;
+		return true;
+	uint64_t tried = 0;
+	bool known = damon_read_sz_tried(&m->damon, 0, &tried) == 0;
+	bool grew = known && m->have_measure_tried && tried > m->measure_tried;
+
+	m->measure_tried = tried;
+	m->have_measure_tried = known;
+	if (hs->n_regions > 0 || !grew)
+		m->last_n_regions = hs->n_regions;
+	return hs->n_regions == 0 && grew;
 }
 
 int manager_tick(Manager *m)
@@ -552,9 +535,9 @@ int manager_tick(Manager *m)
 	r = tick_sample(m, &hs, &smp);
 	if (r < 0)
 		return r;
-	const char *why = measurement_unanswered(m, &hs);
-	if (why) {
-		log_debug("no measurement (%s): skipping this interval", why);
+	if (measurement_unanswered(m, &hs)) {
+		log_debug("no measurement (%s): skipping this interval",
+			  m->measure_overlapped ? "tried regions that overlap" : "no tried regions, but some were tried");
 		return 0;
 	}
 	controller_step(&m->ctl, &smp, &d);

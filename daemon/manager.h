@@ -54,8 +54,6 @@ typedef struct Manager {
 	size_t last_n_regions;  /* hot regions the last measurement read */
 	uint64_t measure_tried; /* scheme 0's sz_tried at the last interval */
 	bool have_measure_tried;
-	uint64_t measure_pulse; /* the pulse scheme's sz_tried at the last interval */
-	bool have_measure_pulse;
 	bool measure_overlapped; /* this interval's tried regions overlapped, every time asked */
 	Controller ctl;
 	uint64_t digest;        /* damon_digest() of what we staged */

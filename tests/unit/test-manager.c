@@ -269,8 +269,8 @@ static void test_start_tick_stop(void **state)
 	start_ok(e);
 	assert_string_equal(fake_damon_get(f, K0 "/state"), "on");
 	assert_string_equal(fake_damon_get(f, K0 "/contexts/0/operations"), "paddr");
-	/* stat + 2 pair schemes + the pulse. */
-	assert_string_equal(fake_damon_get(f, K0 "/contexts/0/schemes/nr_schemes"), "4");
+	/* stat + 2 pair schemes. */
+	assert_string_equal(fake_damon_get(f, K0 "/contexts/0/schemes/nr_schemes"), "3");
 	assert_true(have_record(e));
 	assert_int_equal(tick(e), 0);
 	/* The first interval arms the pair schemes with a full commit. */
@@ -606,8 +606,8 @@ static void test_no_tiers_from_topology(void **state)
 	assert_int_equal(e->m.ctl.p.target_bp[1], 0);
 	assert_non_null(find_logged(0, NULL, "no tiers set; from the topology, the hot memory's targets are: "
 					     "node 0 (CPUs) 100.00 %, node 1 (CPU-less) 0.00 %"));
-	/* Stat + a pair scheme each way + the pulse. */
-	assert_string_equal(fake_damon_get(&e->f, K0 "/contexts/0/schemes/nr_schemes"), "4");
+	/* Stat + a pair scheme each way. */
+	assert_string_equal(fake_damon_get(&e->f, K0 "/contexts/0/schemes/nr_schemes"), "3");
 	assert_int_equal(tick(e), 0);
 
 	/* A reload to named tiers and back. */
@@ -713,31 +713,6 @@ static void test_unanswered_measurement_skipped(void **state)
 	e->f.tried_unanswered = true;
 	tick_skipped(e);
 	/* Nothing tried since: believed. */
-	assert_int_equal(tick(e), 0);
-	assert_int_equal(status_share(e, 0), 0);
-}
-
-/* 6.12 under TCG at ~1 500 hot regions (s20-many-regions): runs of up to
- * four intervals in which the kdamond applied no scheme at all, the
- * tried regions empty and scheme 0's sz_tried flat, which dtierd took for
- * a hot set gone (measured 0 %, and the controller acted on it). The
- * pulse did not grow either: no measurement. Once DAMON applies its
- * schemes again and still finds nothing hot, the hot set is gone. */
-static void test_no_apply_pass_is_no_measurement(void **state)
-{
-	Env *e = *state;
-
-	start_with_hot_regions(e);
-	e->f.tried_unanswered = true;
-	e->f.apply_stalled = true;
-	unsigned commits = e->f.n_commits, goal_commits = e->f.n_goal_commits;
-	for (int i = 0; i < 4; i++) {
-		assert_int_equal(tick(e), 0);
-		assert_int_equal(status_share(e, 0), 7500);
-	}
-	assert_int_equal(e->f.n_commits, commits);
-	assert_int_equal(e->f.n_goal_commits, goal_commits);
-	e->f.apply_stalled = false;
 	assert_int_equal(tick(e), 0);
 	assert_int_equal(status_share(e, 0), 0);
 }
@@ -1110,7 +1085,7 @@ static void test_reload_commit_fails_restage_fails(void **state)
 	size_t from = f->n_log;
 	assert_int_equal(tick(e), 0);
 	assert_int_equal(f->n_commits, commits + 1);
-	int staged = fake_damon_log_find(f, from, "schemes/nr_schemes", "4");
+	int staged = fake_damon_log_find(f, from, "schemes/nr_schemes", "3");
 	int commit = fake_damon_log_find(f, from, K0 "/state", "commit");
 	assert_true(staged >= 0 && commit > staged);
 	char want[16];
@@ -1213,7 +1188,6 @@ int main(void)
 		T(test_no_tiers_from_topology),
 		T(test_no_tiers_cannot_tell),
 		T(test_unanswered_measurement_skipped),
-		T(test_no_apply_pass_is_no_measurement),
 		T(test_overlapping_regions_skipped),
 		T(test_kdamond_stopped_by_itself),
 		T(test_kdamond_stopped_on_commit),
