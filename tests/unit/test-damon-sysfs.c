@@ -374,8 +374,8 @@ static void stage_and_check(Env *e)
 	expect_file(f, "16777216", S(1) "/quotas/bytes");
 	expect_file(f, "1000", S(1) "/quotas/reset_interval_ms");
 	expect_file(f, "0", S(1) "/quotas/weights/sz_permil");
-	expect_file(f, "1000", S(1) "/quotas/weights/nr_accesses_permil");
-	expect_file(f, "500", S(1) "/quotas/weights/age_permil");
+	expect_file(f, "0", S(1) "/quotas/weights/nr_accesses_permil");
+	expect_file(f, "0", S(1) "/quotas/weights/age_permil");
 	expect_file(f, "1", S(1) "/quotas/goals/nr_goals");
 	expect_file(f, "user_input", S(1) "/quotas/goals/0/target_metric");
 	expect_file(f, "6000", S(1) "/quotas/goals/0/target_value");
