@@ -122,7 +122,20 @@ int damon_plan_build(const Config *c, const NodeMap *map, DamonSetup *ret, size_
 			if (s == d)
 				continue;
 			/* Disarmed until the first interval decides its quota;
-			 * the goal reads "met" (current = 2 x target). */
+			 * the goal reads "met" (current = 2 x target).
+			 * No priority among the regions the pattern admits:
+			 * every quota weight 0, so under a quota DAMON takes
+			 * them in address order, resuming where the last
+			 * window stopped. The score threshold a quota sets is
+			 * chosen over every admitted region, the ones the
+			 * address filters then reject (already on the
+			 * destination) included: with weights, node 0's 65 MiB
+			 * at 20/20 accesses and age 30+ set it above node 1's
+			 * last hot regions (10-13/20, age 0: hot and cold 4 KiB
+			 * pages interleaved), which never moved while dtierd
+			 * kept asking (6.12, s18: node 0 at 93-96 % of a 100 %
+			 * target for 60 s; the sim's lukewarm-tail). dtierd's
+			 * metric counts every admitted region as hot. */
 			DamonScheme *sc = &p->schemes[p->n_schemes];
 			*sc = (DamonScheme){
 				.action = "migrate_hot",
@@ -133,6 +146,9 @@ int damon_plan_build(const Config *c, const NodeMap *map, DamonSetup *ret, size_
 				.armed = false,
 				.quota_bytes = page,
 				.reset_ms = a->window_ms,
+				.weight_sz = 0,
+				.weight_nr_accesses = 0,
+				.weight_age = 0,
 				.goal = true,
 				.goal_target = MAX(c->tiers[d].hot_share_bp, 1u),
 				.goal_current = 2 * MAX(c->tiers[d].hot_share_bp, 1u),

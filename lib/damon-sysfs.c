@@ -271,21 +271,9 @@ static void write_scheme(Writer *w, const char *S, const DamonScheme *s)
 	write_pattern(w, S, s);
 	w_u64(w, s->quota_bytes, "%s/quotas/bytes", S);
 	w_u64(w, s->quota_bytes ? s->reset_ms : 0, "%s/quotas/reset_interval_ms", S);
-	/* No priority among the regions the access pattern admits: every
-	 * weight 0, so under a quota DAMON takes them in address order,
-	 * resuming where the last window stopped. The score threshold a
-	 * quota sets is chosen over every region the pattern admits,
-	 * including those the address filters then reject (the regions
-	 * already on the destination node): with weights, a pull to node 0
-	 * whose node 0 already held 65 MiB of regions at 20/20 accesses and
-	 * age 30+ set the threshold above the source node's last hot
-	 * regions (10-13/20, age 0; hot and cold 4 KiB pages interleaved
-	 * after earlier moves), so they were never moved while dtierd kept
-	 * asking (6.12, s18: node 0 stuck at 93-96 % of a 100 % target for
-	 * 60 s). dtierd's metric counts every admitted region as hot. */
-	w_u64(w, 0, "%s/quotas/weights/sz_permil", S);
-	w_u64(w, 0, "%s/quotas/weights/nr_accesses_permil", S);
-	w_u64(w, 0, "%s/quotas/weights/age_permil", S);
+	w_u64(w, s->weight_sz, "%s/quotas/weights/sz_permil", S);
+	w_u64(w, s->weight_nr_accesses, "%s/quotas/weights/nr_accesses_permil", S);
+	w_u64(w, s->weight_age, "%s/quotas/weights/age_permil", S);
 	if (s->goal) {
 		w_str(w, "1", "%s/quotas/goals/nr_goals", S);
 		if (f->goal_metric)

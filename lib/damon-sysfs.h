@@ -50,6 +50,9 @@ typedef struct DamonScheme {
 	bool armed;            /* false: an access pattern nothing matches */
 	uint64_t quota_bytes;  /* 0: no quota at all */
 	uint64_t reset_ms;
+	/* quotas/weights (permil): the priority DAMON gives regions under a
+	 * quota (damon-plan.c says why dtierd's are all 0). */
+	uint32_t weight_sz, weight_nr_accesses, weight_age;
 	bool goal;
 	uint64_t goal_target, goal_current;
 	size_t n_reject;

@@ -13,6 +13,7 @@ enum {
 	F_HOT = 1 << 0, /* hot in the workload's access pattern (truth) */
 	F_VIS = 1 << 1, /* and DAMON sees it hot where it is now */
 	F_NEW = 1 << 2, /* scratch: picked to become hot */
+	F_LUKE = 1 << 3, /* hot, in a region DAMON scores lower (lukewarm_bp) */
 };
 
 void sim_rng_seed(SimRng *r, uint64_t seed)
@@ -63,6 +64,8 @@ static void vis_add(SimKernel *k, uint32_t id)
 	k->page[id].pos = (uint32_t)k->n_vis[nd];
 	push_u32(&k->vis[nd], &k->n_vis[nd], &k->cap_vis[nd], id);
 	k->page[id].flags |= F_VIS;
+	if (k->page[id].flags & F_LUKE)
+		k->n_vis_luke[nd]++;
 }
 
 static void vis_del(SimKernel *k, uint32_t id)
@@ -72,6 +75,8 @@ static void vis_del(SimKernel *k, uint32_t id)
 	k->vis[nd][p] = last;
 	k->page[last].pos = p;
 	k->page[id].flags &= (uint8_t)~F_VIS;
+	if (k->page[id].flags & F_LUKE)
+		k->n_vis_luke[nd]--;
 }
 
 /* The page becomes visible as hot on its node after the sampling delay
@@ -124,6 +129,8 @@ int simk_init(SimKernel *k, const SimKernelParams *p)
 				k->pages_on[nd]++;
 				if (pass == 0) {
 					k->page[id].flags = F_HOT;
+					if (sim_rng_below(&k->rng, 10000) < p->lukewarm_bp)
+						k->page[id].flags |= F_LUKE;
 					k->hot_on[nd]++;
 					vis_add(k, (uint32_t)id);
 				}
@@ -253,11 +260,17 @@ static void set_effective_quota(SimKernel *k, SimScheme *s)
 
 /* One visible hot page of SRC migrates to DST. Which one changes no share;
  * taking the last listed one keeps the 16 M-page case cache-friendly. */
-static void move_hot_page(SimKernel *k, SimScheme *s, size_t src, size_t dst)
+/* Moves the last visible hot page of SRC (the last one not lukewarm if
+ * SKIP_LUKE; there must be one). */
+static void move_hot_page(SimKernel *k, SimScheme *s, size_t src, size_t dst, bool skip_luke)
 {
-	uint32_t id = k->vis[src][k->n_vis[src] - 1];
+	size_t at = k->n_vis[src] - 1;
 
+	while (skip_luke && (k->page[k->vis[src][at]].flags & F_LUKE))
+		at--;
+	uint32_t id = k->vis[src][at];
 	vis_del(k, id);
+	k->page[id].flags &= (uint8_t)~F_LUKE;
 	k->page[id].node = (uint8_t)dst;
 	k->pages_on[src]--;
 	k->pages_on[dst]++;
@@ -289,11 +302,21 @@ static void scheme_apply(SimKernel *k, SimScheme *s)
 
 	size_t src = s->src, dst = s->dst;
 	uint32_t fpages = k->p.folio_pages ? k->p.folio_pages : 1;
+	/* A prioritising scheme's threshold: the fully hot regions of every
+	 * node fill the quota before the lukewarm ones get a turn. */
+	bool skip_luke = false;
+	if (s->prioritised) {
+		uint64_t full = 0;
+		for (size_t i = 0; i < k->p.n_nodes; i++)
+			full += (k->n_vis[i] - k->n_vis_luke[i]) * SIM_PAGE;
+		skip_luke = full >= limit;
+	}
 	/* The quota is charged by the page (the region is split at the
 	 * remaining quota, aligned down to PAGE_SIZE). */
 	while (s->charged < limit && limit - s->charged >= SIM_PAGE) {
 		bool cold = s->cold_credit >= 1.0 && k->other[src] >= SIM_PAGE;
-		if (!cold && k->n_vis[src] == 0)
+		size_t eligible_vis = k->n_vis[src] - (skip_luke ? k->n_vis_luke[src] : 0);
+		if (!cold && eligible_vis == 0)
 			break;
 		if (!has_room(k, dst)) {
 			/* Allocation without reclaim fails for every folio
@@ -318,8 +341,8 @@ static void scheme_apply(SimKernel *k, SimScheme *s)
 		 * window quota moved 2 MiB). */
 		uint64_t charge = MIN(limit - s->charged, (uint64_t)fpages * SIM_PAGE);
 		s->charged += charge - charge % SIM_PAGE;
-		for (uint32_t f = 0; f < fpages && k->n_vis[src] > 0; f++)
-			move_hot_page(k, s, src, dst);
+		for (uint32_t f = 0; f < fpages && k->n_vis[src] - (skip_luke ? k->n_vis_luke[src] : 0) > 0; f++)
+			move_hot_page(k, s, src, dst, skip_luke);
 	}
 }
 

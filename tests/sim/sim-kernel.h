@@ -71,6 +71,11 @@ typedef struct SimKernelParams {
 	uint32_t latency_windows;            /* staged goal/quota values take effect this much later */
 	uint64_t first_window_bytes;         /* 6.12: the first window after arming ignores the quota */
 	uint32_t folio_pages;                /* pages per hot folio (512: 2 MiB THP); 0 = 1 */
+	/* Of the hot pages at the start, this share sits in regions DAMON
+	 * scores lower than the fully hot ones (hot and cold 4 KiB pages
+	 * interleaved: 10-13 of 20 samples accessed, seen on 6.12). A page
+	 * loses it when it migrates: it lands among other arrivals. */
+	uint32_t lukewarm_bp;
 	uint64_t seed;
 } SimKernelParams;
 
@@ -101,6 +106,12 @@ typedef struct SimScheme {
 	uint64_t batch_window; /* the window of the current batch, and its delay */
 	uint32_t batch_delay;
 
+	/* quotas/weights not all 0: under a quota only the regions scored at
+	 * or above a threshold apply, the threshold chosen so that the
+	 * top-scored regions fill the quota, over every region the pattern
+	 * admits, on every node (the address filters act only afterwards). */
+	bool prioritised;
+
 	/* Stats: sz_applied as the kernel reports it; failed = tried, not moved. */
 	uint64_t sz_applied, sz_failed;
 } SimScheme;
@@ -129,6 +140,7 @@ typedef struct SimKernel {
 	/* Hot pages DAMON sees, per node (the only ones schemes can migrate). */
 	uint32_t *vis[SIM_MAX_NODES];
 	size_t n_vis[SIM_MAX_NODES], cap_vis[SIM_MAX_NODES];
+	size_t n_vis_luke[SIM_MAX_NODES]; /* of which lukewarm */
 	SimBucket *ring;
 	size_t ring_n;
 

@@ -80,6 +80,8 @@ typedef struct Scenario {
 	bool has_expect;
 	unsigned interval_ms, max_mib_per_s, deadband_bp, hold_s;
 	unsigned gain_pct, unseen_tau_ms; /* 0: the controller's defaults, as the daemon leaves them */
+	bool set_weights;                 /* pair schemes' quota weights other than the plan's */
+	uint32_t weights[3];              /* sz, nr_accesses, age (permil) */
 	double duration_s, print_every_s;
 	Event ev[MAX_EVENTS];
 	size_t n_ev;
@@ -89,6 +91,7 @@ typedef struct Scenario {
 	unsigned recipe_reset_ms;
 
 	/* Checks (MODE_DTIERD). */
+	bool expect_stuck;     /* inverted: it must never converge (the model shows the failure) */
 	double converge_s;     /* per phase */
 	uint32_t in_bp, keep_bp;
 	double bytes_factor;   /* moved <= factor x needed */
@@ -191,6 +194,32 @@ static void sc_all_fast(Scenario *sc)
 	sc->what = "100/0 (no tiers set) from all on node 1";
 	sc->target_bp[0] = 10000;
 	sc->target_bp[1] = 0;
+}
+
+/* 6.12, s18-auto-tiers, one CI run: node 0 stayed at 93-96 % of a 100 %
+ * target for 60 s; the page audit found 2.9 MiB of the workload's hot pages
+ * on node 1 in regions DAMON scored low (10-13/20 accesses, age 0), which
+ * a quota with priority weights never reached: its score threshold was set
+ * over node 0's fully hot regions too. dtierd's plan has no weights. */
+static void sc_lukewarm_tail(Scenario *sc)
+{
+	sc->what = "100/0 from all on node 1, 5 % of the hot pages lukewarm";
+	sc->target_bp[0] = 10000;
+	sc->target_bp[1] = 0;
+	sc->k.lukewarm_bp = 500;
+}
+
+/* The same with the weights dtierd used to write (nr_accesses 1000, age
+ * 500): the lukewarm tail must stay on node 1, or the model would not show
+ * what the VM run did. */
+static void sc_lukewarm_weighted(Scenario *sc)
+{
+	sc_lukewarm_tail(sc);
+	sc->what = "lukewarm-tail with quota priority weights: must stay short";
+	sc->set_weights = true;
+	sc->weights[1] = 1000;
+	sc->weights[2] = 500;
+	sc->expect_stuck = true;
 }
 
 static void sc_3nodes(Scenario *sc)
@@ -377,6 +406,8 @@ static const struct {
 	{ "30-70", sc_30_70 },
 	{ "all-fast", sc_all_fast },
 	{ "3nodes", sc_3nodes },
+	{ "lukewarm-tail", sc_lukewarm_tail },
+	{ "lukewarm-weighted", sc_lukewarm_weighted },
 	{ "consist", sc_consist },
 	{ "consist-6.12", sc_consist_612 },
 	{ "bias", sc_bias },
@@ -489,6 +520,11 @@ static void run_daemon(const Scenario *sc, SimKernel *k, Series *ser)
 	/* Exploration knobs the daemon leaves at the controller's defaults. */
 	x.ctl.gain_pct = sc->gain_pct;
 	x.ctl.unseen_tau_ms = sc->unseen_tau_ms;
+	for (size_t i = 1; sc->set_weights && i < x.plan.n_schemes; i++) {
+		x.plan.schemes[i].weight_sz = sc->weights[0];
+		x.plan.schemes[i].weight_nr_accesses = sc->weights[1];
+		x.plan.schemes[i].weight_age = sc->weights[2];
+	}
 	controller_init(&ctl, &x.ctl);
 	actuate_init(&st, &x.plan);
 	damon_plan_use_goals(&x.plan, sc->tuner == SIM_TUNER_TEMPORAL);
@@ -498,6 +534,11 @@ static void run_daemon(const Scenario *sc, SimKernel *k, Series *ser)
 			sim_scheme[s][d] = i < 0 ? -1
 						 : (int)simk_add_scheme(k, s, d, x.plan.schemes[i].goal ? sc->tuner : SIM_TUNER_NONE,
 									SIM_GOAL_USER, 0, 1);
+			if (i >= 0) {
+				const DamonScheme *ds = &x.plan.schemes[i];
+				k->schemes[sim_scheme[s][d]].prioritised =
+					ds->weight_sz || ds->weight_nr_accesses || ds->weight_age;
+			}
 		}
 
 	size_t ev = 0;
@@ -828,6 +869,11 @@ static void evaluate(const Scenario *sc, const Series *ser, bool verbose, RunRes
 		res.reversals = MAX(res.reversals, r.reversals);
 		if (sc->mode != MODE_DTIERD)
 			continue;
+		if (sc->expect_stuck) {
+			fails += check(verbose, seed, r.conv_s < 0, "phase %zu: never within %.0f points", ph,
+				       sc->in_bp / 100.0);
+			continue;
+		}
 		fails += check(verbose, seed, r.conv_s >= 0 && r.conv_s <= sc->converge_s,
 			       "phase %zu: within %.0f points after %.0f s <= %.0f s", ph, sc->in_bp / 100.0, r.conv_s,
 			       sc->converge_s);
@@ -847,7 +893,7 @@ static void evaluate(const Scenario *sc, const Series *ser, bool verbose, RunRes
 		       "%.1f MiB failed\n",
 		       (double)moved / MIB, (double)needed / MIB, res.factor, (double)res.max_tick / MIB,
 		       (double)tick_cap / MIB, (double)res.failed / MIB);
-	if (sc->mode == MODE_DTIERD) {
+	if (sc->mode == MODE_DTIERD && !sc->expect_stuck) {
 		fails += check(verbose, seed, (double)moved <= sc->bytes_factor * (double)needed,
 			       "moved %.2fx <= %.1fx the bytes needed", res.factor, sc->bytes_factor);
 		if (sc->check_tick_cap)

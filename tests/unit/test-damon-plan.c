@@ -81,6 +81,11 @@ static void test_plan_two_nodes(void **state)
 	assert_false(s01->armed);
 	assert_true(s01->quota_bytes == 4096 && s01->reset_ms == 100);
 	assert_true(s01->goal && s01->goal_target == 4000 && s01->goal_current == 8000);
+	/* No priority under a quota: the destination's own hot regions would
+	 * set the score threshold above the source's lukewarm ones. */
+	for (size_t i = 1; i < p->n_schemes; i++)
+		assert_true(p->schemes[i].weight_sz == 0 && p->schemes[i].weight_nr_accesses == 0 &&
+			    p->schemes[i].weight_age == 0);
 
 	/* 0 -> 1 rejects everything not on node 0: [8,20) blocks. */
 	assert_int_equal(s01->n_reject, 1);

@@ -302,7 +302,8 @@ static DamonPlan small_plan(void)
 	/* 1: node 1 -> node 0, armed, rejecting what is not on node 1. */
 	p.schemes[1] = (DamonScheme){ .action = "migrate_hot", .target_nid = 0, .sz_min = 4096,
 				      .nr_accesses_min = 2, .age_min = 3, .armed = true, .quota_bytes = 16 * MIB,
-				      .reset_ms = 1000, .goal = true, .goal_target = 6000, .goal_current = 12000,
+				      .reset_ms = 1000, .weight_sz = 7, .weight_nr_accesses = 1000, .weight_age = 500,
+				      .goal = true, .goal_target = 6000, .goal_current = 12000,
 				      .n_reject = 1, .reject = { { 0, GIB } } };
 	/* 2: node 0 -> node 1, disarmed, two reject ranges. */
 	p.schemes[2] = (DamonScheme){ .action = "migrate_hot", .target_nid = 1, .sz_min = 4096,
@@ -373,9 +374,9 @@ static void stage_and_check(Env *e)
 	check_pattern(f, 1, "4096", "2", "3");
 	expect_file(f, "16777216", S(1) "/quotas/bytes");
 	expect_file(f, "1000", S(1) "/quotas/reset_interval_ms");
-	expect_file(f, "0", S(1) "/quotas/weights/sz_permil");
-	expect_file(f, "0", S(1) "/quotas/weights/nr_accesses_permil");
-	expect_file(f, "0", S(1) "/quotas/weights/age_permil");
+	expect_file(f, "7", S(1) "/quotas/weights/sz_permil");
+	expect_file(f, "1000", S(1) "/quotas/weights/nr_accesses_permil");
+	expect_file(f, "500", S(1) "/quotas/weights/age_permil");
 	expect_file(f, "1", S(1) "/quotas/goals/nr_goals");
 	expect_file(f, "user_input", S(1) "/quotas/goals/0/target_metric");
 	expect_file(f, "6000", S(1) "/quotas/goals/0/target_value");
