@@ -292,6 +292,25 @@ static void test_deadband_hysteresis(void **state)
 /* Entered the band on an unsettled interval; the first settled one is an
  * outlier past the deadband (kept in band by the hysteresis): "reached" waits
  * for a settled estimate inside the deadband and shows that one. */
+/* A 60/40 controller whose first interval (unsettled by definition) reads
+ * 60 %: in the band, "reached" pending. */
+static void enter_band_unsettled(Controller *c, const CtlParams *p, uint64_t *t, CtlDecision *d)
+{
+	controller_init(c, p);
+	step_at(c, t, 600, d);
+	assert_true(d->in_band);
+	assert_false(d->events & CTL_EV_REACHED);
+}
+
+/* A settled 59 %: "reached", showing that estimate. */
+static void assert_reached_at_590(Controller *c, uint64_t *t, CtlDecision *d)
+{
+	step_at(c, t, 590, d);
+	assert_true(d->in_band);
+	assert_int_equal(d->events, CTL_EV_REACHED);
+	assert_int_equal(d->display_bp[0], 5900);
+}
+
 static void test_reached_waits_for_estimate_in_deadband(void **state)
 {
 	Controller c;
@@ -299,18 +318,40 @@ static void test_reached_waits_for_estimate_in_deadband(void **state)
 	CtlParams p = params2(6000, 4000);
 	uint64_t t = 0;
 
-	controller_init(&c, &p);
-	step_at(&c, &t, 600, &d); /* first interval: unsettled by definition */
-	assert_true(d.in_band);
-	assert_false(d.events & CTL_EV_REACHED);
+	enter_band_unsettled(&c, &p, &t, &d);
 	step_at(&c, &t, 620, &d); /* settled, but 200 bp off: in band, not shown */
 	assert_true(d.in_band);
 	assert_false(d.events & CTL_EV_REACHED);
 	assert_false(any_run(&d, 2));
-	step_at(&c, &t, 590, &d);
-	assert_true(d.in_band);
-	assert_int_equal(d.events, CTL_EV_REACHED);
-	assert_int_equal(d.display_bp[0], 5900);
+	assert_reached_at_590(&c, &t, &d);
+}
+
+/* Entered the band on an unsettled interval, then every settled estimate
+ * sits past the deadband but inside twice it (6.12, s12: 62.42 % with bytes
+ * unseen, then 62.51-62.90 % against a 2.50-point band): no "reached" ever,
+ * and once the median of a full history says so, it leaves the band without
+ * a word and moves again. */
+static void test_unconfirmed_reach_given_up(void **state)
+{
+	Controller c;
+	CtlDecision d;
+	CtlParams p = params2(6000, 4000);
+	uint64_t t = 0;
+
+	enter_band_unsettled(&c, &p, &t, &d);
+	for (int i = 0; i < CTL_BAND_HIST - 2; i++) {
+		step_at(&c, &t, 620, &d);
+		assert_true(d.in_band);
+		assert_int_equal(d.events, 0);
+		assert_false(any_run(&d, 2));
+	}
+	step_at(&c, &t, 620, &d);
+	assert_false(d.in_band);
+	assert_int_equal(d.events, 0);
+	assert_true(d.run[0][1]);
+	assert_false(d.run[1][0]);
+	/* Back inside, settled: reached, and shown. */
+	assert_reached_at_590(&c, &t, &d);
 }
 
 static void test_band_exit_median(void **state)
@@ -823,6 +864,7 @@ int main(void)
 		cmocka_unit_test(test_start_from_extremes),
 		cmocka_unit_test(test_deadband_hysteresis),
 		cmocka_unit_test(test_reached_waits_for_estimate_in_deadband),
+		cmocka_unit_test(test_unconfirmed_reach_given_up),
 		cmocka_unit_test(test_band_exit_median),
 		cmocka_unit_test(test_unseen_compensation),
 		cmocka_unit_test(test_unseen_partial_and_fading),
