@@ -129,13 +129,15 @@ int damon_plan_build(const Config *c, const NodeMap *map, DamonSetup *ret, size_
 			 * window stopped. The score threshold a quota sets is
 			 * chosen over every admitted region, the ones the
 			 * address filters then reject (already on the
-			 * destination) included: with weights, node 0's 65 MiB
-			 * at 20/20 accesses and age 30+ set it above node 1's
-			 * last hot regions (10-13/20, age 0: hot and cold 4 KiB
-			 * pages interleaved), which never moved while dtierd
-			 * kept asking (6.12, s18: node 0 at 93-96 % of a 100 %
-			 * target for 60 s; the sim's lukewarm-tail). dtierd's
-			 * metric counts every admitted region as hot. */
+			 * destination) included: with weights, node 0's tens
+			 * of MiB at 20/20 accesses and a high age set it above
+			 * node 1's last, lukewarm hot regions (hot and cold
+			 * 4 KiB pages interleaved), which then never move while
+			 * dtierd keeps asking (6.12, s18: node 0 at 93-96 % of
+			 * a 100 % target for 60 s, 2.9 MiB of hot pages left on
+			 * node 1; docs/kernel-interface.md, the sim's
+			 * lukewarm-weighted). dtierd's metric counts every
+			 * admitted region as hot. */
 			DamonScheme *sc = &p->schemes[p->n_schemes];
 			*sc = (DamonScheme){
 				.action = "migrate_hot",
