@@ -73,7 +73,7 @@ typedef struct SimKernelParams {
 	uint32_t folio_pages;                /* pages per hot folio (512: 2 MiB THP); 0 = 1 */
 	/* Of the hot pages at the start, this share sits in regions DAMON
 	 * scores lower than the fully hot ones (hot and cold 4 KiB pages
-	 * interleaved: 10-13 of 20 samples accessed, seen on 6.12). A page
+	 * interleaved: fewer samples accessed, age 0; seen on 6.12). A page
 	 * loses it when it migrates: it lands among other arrivals. */
 	uint32_t lukewarm_bp;
 	uint64_t seed;

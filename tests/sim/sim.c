@@ -198,7 +198,7 @@ static void sc_all_fast(Scenario *sc)
 
 /* 6.12, s18-auto-tiers, one CI run: node 0 stayed at 93-96 % of a 100 %
  * target for 60 s; the page audit found 2.9 MiB of the workload's hot pages
- * on node 1 in regions DAMON scored low (10-13/20 accesses, age 0), which
+ * on node 1 in regions DAMON scored low (the one listed: 12/20 accesses, age 0), which
  * a quota with priority weights never reached: its score threshold was set
  * over node 0's fully hot regions too. dtierd's plan has no weights. */
 static void sc_lukewarm_tail(Scenario *sc)
