@@ -129,7 +129,9 @@ int simk_init(SimKernel *k, const SimKernelParams *p)
 				k->pages_on[nd]++;
 				if (pass == 0) {
 					k->page[id].flags = F_HOT;
-					if (sim_rng_below(&k->rng, 10000) < p->lukewarm_bp)
+					/* No draw without lukewarm pages: the other
+					 * scenarios keep their random sequences. */
+					if (p->lukewarm_bp && sim_rng_below(&k->rng, 10000) < p->lukewarm_bp)
 						k->page[id].flags |= F_LUKE;
 					k->hot_on[nd]++;
 					vis_add(k, (uint32_t)id);
@@ -258,10 +260,16 @@ static void set_effective_quota(SimKernel *k, SimScheme *s)
 	s->esz = esz;
 }
 
-/* One visible hot page of SRC migrates to DST. Which one changes no share;
- * taking the last listed one keeps the 16 M-page case cache-friendly. */
-/* Moves the last visible hot page of SRC (the last one not lukewarm if
- * SKIP_LUKE; there must be one). */
+/* Visible hot pages of SRC a scheme may take (not the lukewarm ones if
+ * SKIP_LUKE). */
+static size_t eligible_vis(const SimKernel *k, size_t src, bool skip_luke)
+{
+	return k->n_vis[src] - (skip_luke ? k->n_vis_luke[src] : 0);
+}
+
+/* One visible hot page of SRC migrates to DST (not a lukewarm one if
+ * SKIP_LUKE; there must be one). Which one changes no share; taking the
+ * last listed one keeps the 16 M-page case cache-friendly. */
 static void move_hot_page(SimKernel *k, SimScheme *s, size_t src, size_t dst, bool skip_luke)
 {
 	size_t at = k->n_vis[src] - 1;
@@ -315,8 +323,7 @@ static void scheme_apply(SimKernel *k, SimScheme *s)
 	 * remaining quota, aligned down to PAGE_SIZE). */
 	while (s->charged < limit && limit - s->charged >= SIM_PAGE) {
 		bool cold = s->cold_credit >= 1.0 && k->other[src] >= SIM_PAGE;
-		size_t eligible_vis = k->n_vis[src] - (skip_luke ? k->n_vis_luke[src] : 0);
-		if (!cold && eligible_vis == 0)
+		if (!cold && eligible_vis(k, src, skip_luke) == 0)
 			break;
 		if (!has_room(k, dst)) {
 			/* Allocation without reclaim fails for every folio
@@ -341,7 +348,7 @@ static void scheme_apply(SimKernel *k, SimScheme *s)
 		 * window quota moved 2 MiB). */
 		uint64_t charge = MIN(limit - s->charged, (uint64_t)fpages * SIM_PAGE);
 		s->charged += charge - charge % SIM_PAGE;
-		for (uint32_t f = 0; f < fpages && k->n_vis[src] - (skip_luke ? k->n_vis_luke[src] : 0) > 0; f++)
+		for (uint32_t f = 0; f < fpages && eligible_vis(k, src, skip_luke) > 0; f++)
 			move_hot_page(k, s, src, dst, skip_luke);
 	}
 }
