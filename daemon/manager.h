@@ -54,6 +54,8 @@ typedef struct Manager {
 	size_t last_n_regions;  /* hot regions the last measurement read */
 	uint64_t measure_tried; /* scheme 0's sz_tried at the last interval */
 	bool have_measure_tried;
+	uint64_t measure_pulse; /* the pulse scheme's sz_tried at the last interval */
+	bool have_measure_pulse;
 	bool measure_overlapped; /* this interval's tried regions overlapped, every time asked */
 	Controller ctl;
 	uint64_t digest;        /* damon_digest() of what we staged */
@@ -66,6 +68,8 @@ typedef struct Manager {
 	bool reload_ok;
 	/* What publish.c needs from the tick, and keeps across ticks. */
 	uint64_t last_applied[CTL_N][CTL_N];
+	CtlDecision decision;   /* the last interval's with a measurement */
+	uint64_t decision_applied[CTL_N][CTL_N]; /* sz_applied when it was made */
 	uint64_t last_capacity[CTL_N];
 	MigrationWindow mig_win[CTL_N][CTL_N];
 	uint64_t mig_base[CTL_N][CTL_N]; /* totals published by previous instances */

@@ -367,6 +367,7 @@ static void plan_flows(const Controller *c, const CtlSample *s, const int32_t *e
 		if (c->ever_moved[dst][src] && s->now_ms - c->last_move_ms[dst][src] < c->p.hold_ms)
 			continue;
 		uint64_t bytes = (uint64_t)((unsigned __int128)est_total * (uint64_t)amount_bp / 10000);
+		d->need_bytes[src][dst] += bytes;
 		bytes = bytes * c->p.gain_pct / 100;
 		bytes = CLAMP(bytes, c->p.min_bytes_per_tick, c->p.max_bytes_per_tick);
 		d->run[src][dst] = true;
@@ -409,6 +410,20 @@ void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 	if (c->in_band || d->settling)
 		return;
 	plan_flows(c, s, err, est_total, d);
+}
+
+void controller_blind_step(const CtlDecision *last, size_t n, const uint64_t moved[][CTL_N], CtlDecision *ret)
+{
+	CtlDecision d = *last;
+
+	d.events = 0;
+	for (size_t s = 0; s < n; s++)
+		for (size_t t = 0; t < n; t++)
+			if (d.run[s][t] && moved[s][t] + d.bytes_per_tick[s][t] > d.need_bytes[s][t]) {
+				d.run[s][t] = false;
+				d.bytes_per_tick[s][t] = 0;
+			}
+	*ret = d;
 }
 
 void controller_goal_values(const CtlDecision *d, size_t s, size_t dst, bool temporal, uint64_t *ret_target,

@@ -82,6 +82,7 @@ typedef struct CtlDecision {
 	bool clamped[CTL_N];
 	bool run[CTL_N][CTL_N];
 	uint64_t bytes_per_tick[CTL_N][CTL_N];
+	uint64_t need_bytes[CTL_N][CTL_N];  /* the error a running pair works off, before the gain */
 	uint64_t moved[CTL_N][CTL_N]; /* bytes moved since the previous step */
 	uint64_t estimate_total;
 	uint64_t folio_bytes;         /* the sample's: a move is at least one such folio (0: pages) */
@@ -122,6 +123,13 @@ void controller_init(Controller *c, const CtlParams *p);
 /* Replaces the targets (reload) keeping the learned state. */
 void controller_set_targets(Controller *c, const uint32_t *target_bp);
 void controller_step(Controller *c, const CtlSample *s, CtlDecision *ret);
+
+/* An interval with no measurement: which of LAST's pairs may go on for one
+ * more interval, blind. A pair that moved MOVED bytes since LAST runs on
+ * only while another interval at its rate stays within the error LAST saw
+ * (moved + bytes_per_tick <= need_bytes): a move held back by the speed
+ * cap goes on, one that would pass the target stops. Pure. */
+void controller_blind_step(const CtlDecision *last, size_t n, const uint64_t moved[][CTL_N], CtlDecision *ret);
 
 /* The per-window quota (`bytes`) that lets a pair move about BYTES_PER_TICK
  * in an interval of INTERVAL_MS with charge windows of WINDOW_MS: rounded

@@ -163,6 +163,16 @@ int damon_plan_build(const Config *c, const NodeMap *map, DamonSetup *ret, size_
 			a->pair_scheme[s][d] = (int)p->n_schemes++;
 		}
 	a->n_schemes = p->n_schemes;
+	/* The pulse: a stat scheme every region matches, one page per window.
+	 * Its sz_tried grows whenever DAMON applied its schemes, hot or not,
+	 * so an empty measurement can tell "nothing hot" from "DAMON did not
+	 * get round to it" (6.12 at ~1 500 hot regions under TCG: runs of up
+	 * to four intervals with no apply pass at all, which scheme 0's own
+	 * sz_tried took for a hot set gone). One page per window keeps its
+	 * tried_regions to about one region. */
+	p->pulse = p->n_schemes++;
+	p->schemes[p->pulse] = (DamonScheme){ .action = "stat", .target_nid = -1, .sz_min = page, .armed = true,
+					      .quota_bytes = page, .reset_ms = a->window_ms };
 	damon_plan_ctl_params(c, &x.ctl);
 	*ret = x;
 	return 0;
@@ -171,5 +181,5 @@ int damon_plan_build(const Config *c, const NodeMap *map, DamonSetup *ret, size_
 void damon_plan_use_goals(DamonPlan *p, bool temporal)
 {
 	for (size_t i = 1; i < p->n_schemes; i++)
-		p->schemes[i].goal = temporal;
+		p->schemes[i].goal = temporal && i != p->pulse;
 }

@@ -66,6 +66,7 @@ typedef struct DamonPlan {
 	DamonRange regions[DAMON_MAX_REGIONS];
 	size_t n_schemes;
 	DamonScheme schemes[DAMON_MAX_SCHEMES];
+	size_t pulse;          /* index of the pulse scheme (damon-plan.c), 0: none */
 } DamonPlan;
 
 typedef struct Damon {

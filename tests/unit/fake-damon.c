@@ -401,6 +401,32 @@ static int nr_of(FakeDamon *f, const char *dir, const char *rel)
 	return v ? atoi(v) : -1;
 }
 
+/* Scheme S of kdamond KD is a stat scheme every region matches, under a
+ * size quota (a new scheme directory's defaults have none). */
+static bool catch_all_stat(FakeDamon *f, const char *kd, int s)
+{
+	char p[PATH_MAX];
+	pathf(p, sizeof(p), "%s/contexts/0/schemes/%d/action", kd, s);
+	const char *v = get(f, p);
+	bool stat = v && strcmp(v, "stat") == 0;
+	pathf(p, sizeof(p), "%s/contexts/0/schemes/%d/access_pattern/nr_accesses/min", kd, s);
+	v = get(f, p);
+	bool all = v && atoi(v) == 0;
+	pathf(p, sizeof(p), "%s/contexts/0/schemes/%d/quotas/bytes", kd, s);
+	v = get(f, p);
+	return stat && all && v && atoi(v) > 0;
+}
+
+/* What runs is what was staged at "on" or the last commit. */
+static void note_pulses(FakeDamon *f, const char *kd)
+{
+	int ns = nr_of(f, kd, "contexts/0/schemes/nr_schemes");
+	f->pulse_mask = 0;
+	for (int s = 0; s < ns && s < 8; s++)
+		if (catch_all_stat(f, kd, s))
+			f->pulse_mask |= 1u << s;
+}
+
 static void update_tried(FakeDamon *f, const char *kd)
 {
 	int ns = nr_of(f, kd, "contexts/0/schemes/nr_schemes");
@@ -456,6 +482,7 @@ static int do_state(FakeDamon *f, const char *path, const char *v)
 		char pid[32];
 		snprintf(pid, sizeof(pid), "%d", 4242 + atoi(k));
 		putf(f, kd, "pid", pid);
+		note_pulses(f, kd);
 		return 0;
 	}
 	if (word_in(v, off)) {
@@ -470,12 +497,16 @@ static int do_state(FakeDamon *f, const char *path, const char *v)
 		return -EINVAL;
 	if (strncmp(v, "commit_schemes_quota_goals", 26) == 0)
 		f->n_goal_commits++;
-	else if (strncmp(v, "commit", 6) == 0)
+	else if (strncmp(v, "commit", 6) == 0) {
 		f->n_commits++;
+		note_pulses(f, kd);
+	}
 	else if (strncmp(v, "update_schemes_stats", 20) == 0) {
 		int ns = nr_of(f, kd, "contexts/0/schemes/nr_schemes");
 		for (int s = 0; s < ns && s < 8; s++) {
 			char d[PATH_MAX + 32], val[32];
+			if (!f->apply_stalled && (f->pulse_mask & 1u << s))
+				f->sz_tried[s] += 4096;
 			pathf(d, sizeof(d), "%s/contexts/0/schemes/%d/stats", kd, s);
 			snprintf(val, sizeof(val), "%llu", (unsigned long long)f->sz_applied[s]);
 			putf(f, d, "sz_applied", val);

@@ -82,6 +82,12 @@ typedef struct FakeDamon {
 	/* The update writes no regions (total_bytes 0), as 6.12 did for about
 	 * half the requests while its kdamond went on trying them. */
 	bool tried_unanswered;
+	/* The kdamond applies no scheme between two updates (6.12 under TCG
+	 * at ~1 500 hot regions): a stat scheme every region matches (the
+	 * pulse) tries nothing either; otherwise its sz_tried grows by a page
+	 * per update_schemes_stats, as it does by a page per window. */
+	bool apply_stalled;
+	unsigned pulse_mask;    /* such schemes, as last turned on or committed */
 	size_t n_tried;
 	struct {
 		uint64_t start, end;

@@ -115,6 +115,42 @@ static void test_at_target(void **state)
 	assert_false(any_run(&d, 2));
 }
 
+/* With no measurement, a pair runs on only while another interval at its
+ * rate stays within the error last measured. */
+static void test_blind_step(void **state)
+{
+	CtlDecision last = { 0 }, d;
+	uint64_t moved[CTL_N][CTL_N] = { 0 };
+	const uint64_t mib = 1 << 20;
+
+	(void)state;
+	/* 1 -> 0: 57 MiB to move at 60 %, 34 MiB per interval (gain-limited);
+	 * 0 -> 2: 900 MiB held back by the speed cap, 256 MiB per interval. */
+	last.run[1][0] = last.run[0][2] = true;
+	last.need_bytes[1][0] = 57 * mib;
+	last.bytes_per_tick[1][0] = 34 * mib;
+	last.need_bytes[0][2] = 900 * mib;
+	last.bytes_per_tick[0][2] = 256 * mib;
+	last.events = CTL_EV_REACHED;
+	/* Nothing moved yet (the kdamond did not apply): both run on. */
+	controller_blind_step(&last, 3, moved, &d);
+	assert_true(d.run[1][0] && d.run[0][2]);
+	assert_true(d.bytes_per_tick[1][0] == 34 * mib);
+	assert_int_equal(d.events, 0); /* no event twice */
+	/* One interval's worth moved: the gain-limited pair would pass its
+	 * error and stops; the capped one has room for two more intervals. */
+	moved[1][0] = 34 * mib;
+	moved[0][2] = 256 * mib;
+	controller_blind_step(&last, 3, moved, &d);
+	assert_false(d.run[1][0]);
+	assert_true(d.bytes_per_tick[1][0] == 0);
+	assert_true(d.run[0][2]);
+	moved[0][2] = 645 * mib;
+	controller_blind_step(&last, 3, moved, &d);
+	assert_false(d.run[0][2]);
+	assert_false(d.run[1][2] || d.run[2][0]);
+}
+
 static void test_goal_values(void **state)
 {
 	CtlDecision d = { 0 };
@@ -861,6 +897,7 @@ int main(void)
 		cmocka_unit_test(test_init_defaults),
 		cmocka_unit_test(test_at_target),
 		cmocka_unit_test(test_goal_values),
+		cmocka_unit_test(test_blind_step),
 		cmocka_unit_test(test_start_from_extremes),
 		cmocka_unit_test(test_deadband_hysteresis),
 		cmocka_unit_test(test_reached_waits_for_estimate_in_deadband),

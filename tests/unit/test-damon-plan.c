@@ -65,7 +65,7 @@ static void test_plan_two_nodes(void **state)
 	assert_true(p->sample_us == 5000 && p->aggr_us == 100000);
 
 	/* Scheme 0 measures: stat, no quota, no filters, armed. */
-	assert_int_equal(p->n_schemes, 3);
+	assert_int_equal(p->n_schemes, 4);
 	assert_string_equal(p->schemes[0].action, "stat");
 	assert_true(p->schemes[0].armed && p->schemes[0].quota_bytes == 0 && p->schemes[0].n_reject == 0);
 	assert_int_equal(p->schemes[0].nr_accesses_min, 5); /* 25 % of 20 samples */
@@ -112,10 +112,19 @@ static void test_plan_two_nodes(void **state)
 	for (size_t i = 1; i < x.plan.n_schemes; i++)
 		assert_false(x.plan.schemes[i].goal);
 	damon_plan_use_goals(&x.plan, true);
-	for (size_t i = 1; i < x.plan.n_schemes; i++)
+	for (size_t i = 1; i < x.act.n_schemes; i++)
 		assert_true(x.plan.schemes[i].goal);
 	assert_false(x.plan.schemes[0].goal);
 	assert_int_equal(x.act.n_schemes, 3);
+	/* Last, the pulse: stat, every region (nr_accesses and age from 0),
+	 * armed, one page per one-aggregation window, no goal, no filters. */
+	const DamonScheme *pu = &p->schemes[3];
+	assert_int_equal(p->pulse, 3);
+	assert_string_equal(pu->action, "stat");
+	assert_true(pu->armed && pu->nr_accesses_min == 0 && pu->age_min == 0 && pu->sz_min == 4096);
+	assert_true(pu->quota_bytes == 4096 && pu->reset_ms == 100);
+	assert_false(pu->goal);
+	assert_int_equal(pu->n_reject, 0);
 
 	node_map_free(&map);
 	config_free(c);

@@ -14,7 +14,11 @@
  * --shmem: the mapping is a memfd (shared memory, page cache) instead of
  * anonymous memory;
  * --thp-mib: only the first M MiB of the mapping in transparent huge pages,
- * the rest in 4 KiB pages (a mixed hot set: --hot-mib 64 --thp-mib 32).
+ * the rest in 4 KiB pages (a mixed hot set: --hot-mib 64 --thp-mib 32);
+ * --islands N: the hot set is N islands of hot-mib / N each, one at the start
+ * of each N-th of the mapping, cold between them: a fragmented hot set for
+ * which DAMON keeps many regions (not with --resize, --move-at or
+ * --move-hot-after).
  *
  * Stream mode (background noise, not a hot set; a second process):
  *   dtierd-workload --stream-mib 384 [--stream-node 0] [--stream-mib-per-s 48] \
@@ -174,6 +178,7 @@ static void usage(FILE *f)
 		"                       [--report-every S] [--move-hot-after S] [--hot-offset-mib M]\n"
 		"                       [--moved-offset-mib M] [--resize T:MIB[,T:MIB...]]\n"
 		"                       [--move-at T:MIB[,T:MIB...]] [--thp] [--thp-mib M] [--shmem]\n"
+		"                       [--islands N]\n"
 		"       dtierd-workload --stream-mib N [--stream-node K] [--stream-mib-per-s R]\n"
 		"                       [--duration S] [--report-every S]\n");
 }
@@ -185,17 +190,32 @@ static void flush_tlb(char *dummy, long ps)
 	mprotect(dummy, DUMMY_PAGES * ps, PROT_READ | PROT_WRITE);
 }
 
+/* The pages of a hot set: n pages from base, island_pages of them at the
+ * start of each stride bytes (island_pages = n: one contiguous run). */
+typedef struct {
+	char *base;
+	size_t n;
+	size_t island_pages;
+	size_t stride;
+} HotSet;
+
+static char *hot_page(const HotSet *h, size_t i, long ps)
+{
+	return h->base + i / h->island_pages * h->stride + i % h->island_pages * ps;
+}
+
 /*
- * Print one "<tag> t=..." placement line for the n pages from base: nK pages
- * on node K (0..max_node), bad = not placed. Returns 0 or -errno.
+ * Print one "<tag> t=..." placement line for the pages of h: nK pages on
+ * node K (0..max_node), bad = not placed. Returns 0 or -errno.
  */
-static int report_placement(const char *tag, const char *count_key, double t, char *base, size_t n,
+static int report_placement(const char *tag, const char *count_key, double t, const HotSet *h,
 			    long ps, int max_node, void **pages, int *status, unsigned long passes)
 {
 	unsigned long cnt[MAX_NODES] = { 0 }, bad = 0;
+	size_t n = h->n;
 
 	for (size_t i = 0; i < n; i++)
-		pages[i] = base + i * ps;
+		pages[i] = hot_page(h, i, ps);
 	if (sys_move_pages(n, pages, NULL, status, 0) < 0)
 		return -errno;
 	for (size_t i = 0; i < n; i++) {
@@ -258,6 +278,7 @@ static int stream_main(size_t len, int node, unsigned long mem_nodes, int max_no
 		return 1;
 	}
 
+	HotSet all = { .base = (char *)buf, .n = n_pages, .island_pages = n_pages, .stride = len };
 	double t0 = now_s(), next_report = 0, next_chunk = 0;
 	unsigned long passes = 0, sum = 0;
 	size_t pos = 0;
@@ -272,8 +293,8 @@ static int stream_main(size_t len, int node, unsigned long mem_nodes, int max_no
 		double t = now_s() - t0;
 
 		if (t >= next_report || t >= duration) {
-			r = report_placement("STREAM", "pages", t, (char *)buf, n_pages, ps, max_node,
-					     pages, status, passes);
+			r = report_placement("STREAM", "pages", t, &all, ps, max_node, pages, status,
+					     passes);
 			if (r < 0) {
 				fprintf(stderr, "STREAM error: move_pages: %s\n", strerror(-r));
 				return 1;
@@ -305,8 +326,8 @@ static int stream_main(size_t len, int node, unsigned long mem_nodes, int max_no
 			next_chunk = t;
 	}
 	/* a last report on a signal too, so the end state is on record */
-	if (stop && report_placement("STREAM", "pages", now_s() - t0, (char *)buf, n_pages, ps,
-				     max_node, pages, status, passes) < 0)
+	if (stop && report_placement("STREAM", "pages", now_s() - t0, &all, ps, max_node, pages,
+				     status, passes) < 0)
 		return 1;
 	printf("STREAM done t=%.1f passes=%lu sum=%lu%s\n", now_s() - t0, passes, sum,
 	       stop ? " (signal)" : "");
@@ -332,6 +353,7 @@ int main(int argc, char **argv)
 		{ "stream-mib", required_argument, NULL, 'x' },
 		{ "stream-node", required_argument, NULL, 'X' },
 		{ "stream-mib-per-s", required_argument, NULL, 'R' },
+		{ "islands", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, '?' },
 		{}
 	};
@@ -351,6 +373,7 @@ int main(int argc, char **argv)
 	unsigned long stream_mib = 0;
 	int stream_node = 0;
 	double stream_rate = 48;
+	unsigned long islands = 1;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -376,6 +399,7 @@ int main(int argc, char **argv)
 		case 'x': stream_mib = strtoul(optarg, NULL, 0); break;
 		case 'X': stream_node = atoi(optarg); break;
 		case 'R': stream_rate = atof(optarg); break;
+		case 'I': islands = strtoul(optarg, NULL, 0); break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -406,6 +430,13 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
+	/* islands of whole pages, one per stride, the set not moving */
+	unsigned long psz = (unsigned long)sysconf(_SC_PAGESIZE);
+	if (islands == 0 || (hot_mib << 20) % (islands * psz) || (size_mib << 20) % (islands * psz) ||
+	    (islands > 1 && (n_resize || n_move || move_after >= 0 || hot_off_mib))) {
+		usage(stderr);
+		return 2;
+	}
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGTERM, on_signal);
@@ -482,11 +513,12 @@ int main(int argc, char **argv)
 
 	printf("WORKLOAD start size_mib=%lu hot_mib=%lu hot_offset_mib=%lu node=%d "
 	       "memory_nodes=0x%lx hot_pages=%zu page_size=%ld move_hot_after=%.1f "
-	       "moved_offset_mib=%lu duration=%.1f thp_kib=%ld pid=%d buf=%p mono0=%.3f\n",
+	       "moved_offset_mib=%lu duration=%.1f thp_kib=%ld islands=%lu pid=%d buf=%p mono0=%.3f\n",
 	       size_mib, hot_mib, hot_off_mib, node, mem_nodes, hot_pages, ps, move_after,
-	       moved_off_mib, duration, anon_huge_kib(), (int)getpid(), (void *)buf, t0);
+	       moved_off_mib, duration, anon_huge_kib(), islands, (int)getpid(), (void *)buf, t0);
 
-	char *hot = buf + (hot_off_mib << 20);
+	HotSet hs = { .base = buf + (hot_off_mib << 20), .n = hot_pages,
+		      .island_pages = hot_pages / islands, .stride = len / islands };
 	bool moved = false;
 	unsigned long passes = 0;
 
@@ -494,23 +526,23 @@ int main(int argc, char **argv)
 		double t = now_s() - t0;
 
 		if (!moved && move_after >= 0 && t >= move_after) {
-			hot = buf + (moved_off_mib << 20);
+			hs.base = buf + (moved_off_mib << 20);
 			moved = true;
 			printf("WORKLOAD t=%.1f hot set moved to offset %lu MiB\n", t, moved_off_mib);
 		}
 		if (next_move < n_move && t >= move_t[next_move]) {
-			hot = buf + (move_off[next_move] << 20);
+			hs.base = buf + (move_off[next_move] << 20);
 			printf("WORKLOAD t=%.1f hot set moved to offset %lu MiB\n", t, move_off[next_move]);
 			next_move++;
 		}
 		if (next_resize < n_resize && t >= resize_t[next_resize]) {
-			hot_pages = (resize_mib[next_resize] << 20) / ps;
+			hs.n = hs.island_pages = (resize_mib[next_resize] << 20) / ps;
 			printf("WORKLOAD t=%.1f hot set resized to %lu MiB\n", t, resize_mib[next_resize]);
 			next_resize++;
 		}
 		if (t >= next_report || t >= duration) {
-			int r = report_placement("WORKLOAD", "hot_pages", t, hot, hot_pages, ps, max_node,
-						 pages, status, passes);
+			int r = report_placement("WORKLOAD", "hot_pages", t, &hs, ps, max_node, pages,
+						 status, passes);
 
 			if (r < 0) {
 				fprintf(stderr, "WORKLOAD error: move_pages: %s\n", strerror(-r));
@@ -523,8 +555,8 @@ int main(int argc, char **argv)
 		if (t >= duration)
 			break;
 
-		for (size_t i = 0; i < hot_pages; i++)
-			hot[i * ps]++;
+		for (size_t i = 0; i < hs.n; i++)
+			(*hot_page(&hs, i, ps))++;
 		/*
 		 * Under TCG the accessed bits are only set on a soft-TLB miss and
 		 * that TLB grows until it holds the whole hot set; a full TLB
