@@ -14,7 +14,12 @@ resized its hot set), for node 0:
             first entered the band;
   mean err, sigma  of (share - target) over the reports after convergence;
   moved/min bytes dtierd migrated per minute after convergence (its debug
-            lines, all pairs), as a share of the hot set.
+            lines, all pairs), as a share of the hot set; this includes the
+            approach's last corrections inside +- 5 points;
+  steady/min the same from dtierd's first "reached" in the phase (the share
+            inside its own band) to the phase end: what holding costs once
+            the approach is over ('-' when it never said so, or < 10 s before
+            the end).
 A run that never converged in a phase shows '-' and counts as failed. With
 --png-dir, one PNG per run: the share over time with the target and the band.
 """
@@ -35,13 +40,13 @@ RETARGET_RE = re.compile(r'\[dtierd\] dtierd: reload: node 0 target \d+ bp -> (\
 CLAMP_RE = re.compile(r'\[dtierd\] dtierd: node 0: target \d+ bp clamped to (\d+) bp')
 DEBUG_RE = re.compile(r'\[dtierd\] dtierd: node (\d+): hot \d+ KiB measured \d+ bp estimate \d+ bp '
                       r'target (\d+) bp, moved in (\d+) KiB')
-EVENT_RE = re.compile(r'\[dtierd\] dtierd: node 0: hot share [0-9.]+ % (?:reached|left the band of) '
+EVENT_RE = re.compile(r'\[dtierd\] dtierd: node 0: hot share [0-9.]+ % (reached|left the band of) '
                       r'target (\d+)\.(\d\d) %')
 
 
 def parse(path):
     run = {'name': os.path.basename(path).replace('.console.log', ''), 'samples': [],
-           'changes': [], 'moved': [], 'target': None, 'hot_mib': 64, 'retarget': [], 'clamped': None}
+           'changes': [], 'moved': [], 'reached': [], 'target': None, 'hot_mib': 64, 'retarget': [], 'clamped': None}
     t_now = 0.0
     hot_mib = 64
     with open(path, errors='replace') as f:
@@ -77,7 +82,9 @@ def parse(path):
                 continue
             m = EVENT_RE.search(line)
             if m and run['target'] is None:
-                run['target'] = int(m.group(1)) * 100 + int(m.group(2))
+                run['target'] = int(m.group(2)) * 100 + int(m.group(3))
+            if m and m.group(1) == 'reached':
+                run['reached'].append(t_now)
             m = DEBUG_RE.search(line)
             if m:
                 if m.group(1) == '0' and run['target'] is None:
@@ -127,6 +134,10 @@ def judge_phase(run, a, b):
     moved = sum(bytes_ for t, bytes_ in run['moved'] if t_c <= t < b)
     hot = s[-1][2] << 20
     res['moved_per_min_pct'] = round(100 * moved / hot * 60 / dur, 2) if dur >= 10 else None
+    t_r = next((t for t in run['reached'] if a <= t < b), None)
+    if t_r is not None and s[-1][0] - t_r >= 10:
+        steady = sum(bytes_ for t, bytes_ in run['moved'] if t_r <= t < b)
+        res['steady_moved_per_min_pct'] = round(100 * steady / hot * 60 / (s[-1][0] - t_r), 2)
     return res
 
 
@@ -171,8 +182,8 @@ def main():
     ap.add_argument('--png-dir')
     args = ap.parse_args()
     results = []
-    print('| run | phase (s) | target (%) | converge (s) | overshoot (pts) | mean err (pts) | sigma (pts) | moved/min (% of hot) |')
-    print('|---|---|---|---|---|---|---|---|')
+    print('| run | phase (s) | target (%) | converge (s) | overshoot (pts) | mean err (pts) | sigma (pts) | moved/min (% of hot) | steady/min (% of hot) |')
+    print('|---|---|---|---|---|---|---|---|---|')
     failed = 0
     for path in args.logs:
         run = parse(path)
@@ -187,7 +198,7 @@ def main():
             print(f"| {run['name']} | {a:.0f}-{min(b, run['samples'][-1][0]):.0f} | "
                   f"{fmt(None if tgt is None else tgt / 100)} | {fmt(p.get('converge_s'))} | "
                   f"{fmt(p.get('overshoot_pts'))} | {fmt(p.get('mean_err_pts'))} | {fmt(p.get('sigma_pts'))} | "
-                  f"{fmt(p.get('moved_per_min_pct'))} |")
+                  f"{fmt(p.get('moved_per_min_pct'))} | {fmt(p.get('steady_moved_per_min_pct'))} |")
         if args.png_dir:
             os.makedirs(args.png_dir, exist_ok=True)
             r['png'] = plot(run, args.png_dir)
