@@ -17,23 +17,12 @@ note "reserved $(rd $HP) huge pages on node 0; MemFree now $(( $(free_kib) / 102
 require "node 0 is nearly full (MemFree $(( $(free_kib) / 1024 )) MiB <= 64)" le "$(free_kib)" $((64 * 1024))
 
 converge_run 1 100
-# Free memory says node 0 has room for part of its target: clamped to that,
-# once. The kernel may refuse migrations before (6.12 and 7.3 did, with
-# ~37 MiB free): then DAMON tries and moves nothing, and dtierd clamps to
-# what the node holds, once more at most.
-n_clamp=$(grep -c "node 0: target 6000 bp clamped to .*(the node cannot hold more" "$DTIERD_LOG")
+n_clamp=$(grep -c "node 0: target 6000 bp clamped" "$DTIERD_LOG")
 check "node 0's target was clamped, and said so once ($n_clamp lines)" eq "$n_clamp" 1
-n_full=$(grep -c "node 0: target 6000 bp clamped to .*(DAMON could not migrate more" "$DTIERD_LOG")
-check "node 0 found full at most once ($n_full lines)" le "$n_full" 1
-check "no 'raised' churn: the other node's target changed at most once per clamp" \
-	le "$(grep -c 'node 1: target 4000 bp raised' "$DTIERD_LOG")" $((1 + n_full))
+check "no 'raised' churn: the other node's target changed at most once" \
+	le "$(grep -c 'node 1: target 4000 bp raised' "$DTIERD_LOG")" 1
 set -- $(workload_share 0 40)
 check "node 0's share is steady for the last 40 s (min $1, max $2)" le $(($2 - $1)) 320
-# What an operator was told last is what the node holds (the workload's
-# own report, mean of the last 40 s).
-said=$(sed -n 's/.*node 0: target 6000 bp clamped to \([0-9]*\) bp.*/\1/p' "$DTIERD_LOG" | tail -n 1)
-check "the last clamp said (${said:-none} bp) is node 0's share (mean $3 bp) within 500 bp" \
-	between "${said:-0}" $(($3 - 500)) $(($3 + 500))
 moved=$(awk '/moved in/ { for (i = 1; i <= NF; i++) if ($i == "in") s += $(i + 1) } END { print int(s / 1024) }' "$DTIERD_LOG")
 check "at most twice the hot set migrated in all ($moved MiB)" le "$moved" 128
 finish
