@@ -410,6 +410,8 @@ static int tick_sample(Manager *m, const HotShare *hs, CtlSample *ret)
 				r = damon_read_sz_applied(&m->damon, (size_t)a->pair_scheme[s][t], &smp.applied[s][t]);
 				if (r < 0)
 					return r;
+				/* Unknown stays 0: no stall is ever seen. */
+				(void)damon_read_sz_tried(&m->damon, (size_t)a->pair_scheme[s][t], &smp.tried[s][t]);
 			}
 	/* The error bound is honest with at least 4 sample chunks per region
 	 * (bench/); below that the controller must not trust small

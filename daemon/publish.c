@@ -55,7 +55,10 @@ static void fill_nodes(const Manager *m, const HotShare *hs, const CtlDecision *
 		x->target_bp = d->target_bp[i];
 		x->configured_bp = m->cfg->tiers[i].hot_share_bp;
 		x->clamped = d->clamped[i];
-		if (d->clamped[i])
+		if (d->full[i])
+			snprintf(x->clamp_reason, sizeof(x->clamp_reason),
+				 "DAMON could not migrate more into the node: what it holds");
+		else if (d->clamped[i])
 			snprintf(x->clamp_reason, sizeof(x->clamp_reason), "the node cannot hold more of the hot memory");
 		else if (d->target_bp[i] > x->configured_bp)
 			snprintf(x->clamp_reason, sizeof(x->clamp_reason), "taking over what other nodes cannot hold");

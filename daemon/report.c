@@ -56,8 +56,9 @@ void report_events(const Manager *m, const CtlDecision *d)
 					  { "DTIERD_CONFIGURED_BP", conf }),
 				   "node %d: target %u bp %s to %u bp (%s)", node_of(m, i), conf,
 				   d->clamped[i] ? "clamped" : "raised", d->target_bp[i],
-				   d->clamped[i] ? "the node cannot hold more of the hot memory"
-						 : "taking over what other nodes cannot hold");
+				   d->full[i]      ? "DAMON could not migrate more into the node: what it holds"
+				   : d->clamped[i] ? "the node cannot hold more of the hot memory"
+						   : "taking over what other nodes cannot hold");
 		}
 		/* The clamp lifted: say so, or the last word would be the clamp. */
 		if (!any)

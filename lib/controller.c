@@ -67,6 +67,9 @@ static void clamp_targets(const Controller *c, const CtlSample *s, const uint64_
 		uint64_t cap = s->capacity_bytes[i] + (est[i] - s->hot_bytes[i]);
 		if (s->capacity_bytes[i] && total)
 			cap_bp[i] = (uint32_t)MIN((unsigned __int128)cap * 10000 / total, 10000u);
+		/* A node DAMON could not migrate into holds what it held then. */
+		if (c->full_hot[i] && total)
+			cap_bp[i] = MIN(cap_bp[i], (uint32_t)MIN((unsigned __int128)c->full_hot[i] * 10000 / total, 10000u));
 	}
 	for (int iter = 0; iter < CTL_N; iter++) {
 		uint64_t excess = 0, weight = 0;
@@ -120,6 +123,48 @@ static void account_moves(Controller *c, const CtlSample *s, CtlDecision *d, uin
 				c->ever_moved[i][j] = true;
 				c->step_bytes = gcd_u64(c->step_bytes, delta);
 			}
+		}
+}
+
+/* A node that cannot take more. Free memory says how much room a node has,
+ * but not what the kernel will allocate for a migration: in s15 (a node
+ * filled with hugetlb pages) 6.12 and 7.3 stopped migrating into node 0
+ * with 34-37 MiB still free, 11 points short of the target dtierd clamped
+ * to; the pull stayed open, every window's quota spent on migrations that
+ * failed, and the clamp shown to operators was not what the node held.
+ * When a pair that ran was tried (its sz_tried grew) and moved nothing for
+ * CTL_FULL_STALLS intervals in a row while the node was within
+ * CTL_FULL_SLACK of the room free memory shows, its destination is full at
+ * what it holds now, until its room grows by CTL_FULL_SLACK (memory
+ * freed). */
+static void learn_full(Controller *c, const CtlSample *s, const CtlDecision *d)
+{
+	size_t n = c->p.n;
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += s->hot_bytes[i];
+
+	for (size_t i = 0; i < n; i++)
+		if (c->full_hot[i] && s->capacity_bytes[i] &&
+		    s->capacity_bytes[i] - MIN(s->capacity_bytes[i], s->hot_bytes[i]) > c->full_room[i] + CTL_FULL_SLACK)
+			c->full_hot[i] = 0;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n; j++) {
+			uint64_t tried = s->tried[i][j] - MIN(s->tried[i][j], c->prev_tried[i][j]);
+			bool stalled = c->started && c->ran[i][j] && tried && !d->moved[i][j];
+			c->prev_tried[i][j] = s->tried[i][j];
+			c->stalls[i][j] = stalled ? c->stalls[i][j] + 1 : 0;
+			if (c->stalls[i][j] < CTL_FULL_STALLS || c->full_hot[j] || !s->capacity_bytes[j])
+				continue;
+			/* Only near the room free memory shows: with plenty of
+			 * room left a stall is something else. */
+			uint64_t room = s->capacity_bytes[j] - MIN(s->capacity_bytes[j], s->hot_bytes[j]);
+			uint64_t want = (uint64_t)((unsigned __int128)total * c->eff_bp[j] / 10000);
+			if (room >= want - MIN(want, s->hot_bytes[j]) + CTL_FULL_SLACK)
+				continue;
+			c->full_hot[j] = MAX(s->hot_bytes[j], 1u);
+			c->full_room[j] = room;
 		}
 }
 
@@ -229,7 +274,9 @@ static void effective_targets(Controller *c, const CtlSample *s, const uint64_t 
 	/* Nothing measured hot says nothing about room: keep the clamp (6.12
 	 * read three empty tried-regions in a row in s15, and the clamp was
 	 * lifted and announced again). */
-	if (d->settling || est_total == 0) {
+	bool settled = !d->settling && est_total != 0;
+
+	if (!settled) {
 		memcpy(d->target_bp, c->eff_bp, sizeof(d->target_bp));
 		memcpy(clamped, c->clamped, sizeof(clamped));
 	} else {
@@ -237,10 +284,13 @@ static void effective_targets(Controller *c, const CtlSample *s, const uint64_t 
 		memcpy(c->eff_bp, d->target_bp, sizeof(c->eff_bp));
 	}
 	for (size_t i = 0; i < c->p.n; i++) {
+		bool full = settled ? c->full_hot[i] && clamped[i] : c->full_said[i];
 		d->clamped[i] = clamped[i];
-		if (clamped[i] != c->clamped[i])
+		d->full[i] = full;
+		if (clamped[i] != c->clamped[i] || full != c->full_said[i])
 			d->events |= CTL_EV_CLAMPED;
 		c->clamped[i] = clamped[i];
+		c->full_said[i] = full;
 	}
 }
 
@@ -382,6 +432,8 @@ void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 
 	memset(d, 0, sizeof(*d));
 	account_moves(c, s, d, moved_in, moved_out);
+	learn_full(c, s, d);
+	memset(c->ran, 0, sizeof(c->ran));
 	uint64_t est_total = estimate_unseen(c, s, moved_in, moved_out, est, &unseen_any);
 	est_total = drop_phantoms(c, s, est, est_total);
 	d->settling = judge_settled(c, s);
@@ -407,9 +459,9 @@ void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 	}
 	uint32_t worst_median = worst_median_error(c, d);
 	judge_band(c, d, worst, worst_median, !unseen_any && !d->settling);
-	if (c->in_band || d->settling)
-		return;
-	plan_flows(c, s, err, est_total, d);
+	if (!c->in_band && !d->settling)
+		plan_flows(c, s, err, est_total, d);
+	memcpy(c->ran, d->run, sizeof(c->ran));
 }
 
 void controller_blind_step(const CtlDecision *last, size_t n, const uint64_t moved[][CTL_N], CtlDecision *ret)

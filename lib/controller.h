@@ -40,6 +40,11 @@
  * spikes on one node within three intervals got past a median of 3 in the
  * sim. */
 #define CTL_BAND_HIST 5
+/* Intervals in a row in which DAMON tried a running pair and moved nothing
+ * before its destination counts as full (see learn_full). */
+#define CTL_FULL_STALLS 3
+/* Room a full node must gain (freed memory) before it is tried again. */
+#define CTL_FULL_SLACK (8ULL << 20)
 /* The largest folio DAMON's paddr migration moves at once: a PMD THP. */
 #define CTL_MAX_FOLIO (2ULL << 20)
 
@@ -61,6 +66,7 @@ typedef struct CtlSample {
 	uint64_t hot_bytes[CTL_N];
 	uint64_t capacity_bytes[CTL_N]; /* hot bytes the node could hold (free + its hot); 0 = unknown */
 	uint64_t applied[CTL_N][CTL_N]; /* cumulative bytes migrated by pair s->d */
+	uint64_t tried[CTL_N][CTL_N];   /* cumulative bytes DAMON tried to migrate (sz_tried); 0 = unknown */
 	uint64_t err_bytes;             /* ~95 % bound of the measurement's error (0 = exact) */
 	uint64_t folio_bytes;           /* the hot memory's folio size when mostly huge pages, else 0 */
 } CtlSample;
@@ -68,7 +74,7 @@ typedef struct CtlSample {
 enum {
 	CTL_EV_REACHED = 1 << 0, /* all nodes inside the deadband */
 	CTL_EV_LOST = 1 << 1,    /* left the band: migration resumes */
-	CTL_EV_CLAMPED = 1 << 2, /* the set of capacity-clamped targets changed */
+	CTL_EV_CLAMPED = 1 << 2, /* the set of capacity-clamped (or full) targets changed */
 };
 
 typedef struct CtlDecision {
@@ -80,6 +86,7 @@ typedef struct CtlDecision {
 				       * operator is shown (one interval's
 				       * estimate can be off by tens of points) */
 	bool clamped[CTL_N];
+	bool full[CTL_N];             /* clamped to what it holds: DAMON could not migrate more into it */
 	bool run[CTL_N][CTL_N];
 	uint64_t bytes_per_tick[CTL_N][CTL_N];
 	uint64_t need_bytes[CTL_N][CTL_N];  /* the error a running pair works off, before the gain */
@@ -115,6 +122,14 @@ typedef struct Controller {
 	unsigned n_hist;
 	bool clamped[CTL_N];
 	uint32_t eff_bp[CTL_N];       /* effective targets of the last settled interval */
+	bool ran[CTL_N][CTL_N];       /* pairs the last decision ran */
+	uint64_t prev_tried[CTL_N][CTL_N];
+	unsigned stalls[CTL_N][CTL_N];
+	/* Per destination that DAMON could not migrate into: the hot bytes it
+	 * held then (0: not full) and its room then (capacity - hot). */
+	uint64_t full_hot[CTL_N];
+	uint64_t full_room[CTL_N];
+	bool full_said[CTL_N];        /* full as of the last settled interval */
 	uint64_t moved_total[CTL_N][CTL_N];
 } Controller;
 

@@ -633,6 +633,68 @@ static void test_reversal_hold(void **state)
 	assert_true(d.moved[1][0] == 4 * MIB);
 }
 
+/* s15 on 6.12 and 7.3: DAMON stopped migrating into node 0 with free
+ * memory left, and the pull stayed open. A pair that is tried and moves
+ * nothing for CTL_FULL_STALLS intervals near the room free memory shows
+ * makes its destination full at what it holds: clamped, said once, and the
+ * pull stops; freed memory lifts it. */
+static void test_full_node_learned(void **state)
+{
+	Controller c;
+	CtlDecision d;
+	CtlParams p = params2(6000, 4000);
+
+	(void)state;
+	controller_init(&c, &p);
+	/* 1000 MiB hot, 200 on node 0, which shows room for 150 more: clamped
+	 * to 35 %, the pull runs. */
+	CtlSample s = sample(0, 200, 800, 0);
+	s.capacity_bytes[0] = 350 * MIB;
+	controller_step(&c, &s, &d);
+	s.now_ms += TICK;
+	controller_step(&c, &s, &d);
+	assert_int_equal(d.target_bp[0], 3500);
+	assert_true(d.run[1][0]);
+	/* DAMON tries and moves nothing: full after CTL_FULL_STALLS. */
+	unsigned k;
+	for (k = 0; k < CTL_FULL_STALLS; k++) {
+		assert_false(d.full[0]);
+		s.now_ms += TICK;
+		s.tried[1][0] += 8 * MIB;
+		controller_step(&c, &s, &d);
+	}
+	assert_true(d.events & CTL_EV_CLAMPED);
+	assert_true(d.full[0] && d.clamped[0]);
+	assert_int_equal(d.target_bp[0], 2000);
+	assert_true(d.in_band);
+	assert_false(any_run(&d, 2));
+	/* It stays so, without another event. */
+	s.now_ms += TICK;
+	controller_step(&c, &s, &d);
+	assert_false(d.events & CTL_EV_CLAMPED);
+	assert_int_equal(d.target_bp[0], 2000);
+	/* 100 MiB freed: tried again (back to the free-memory clamp). */
+	s.now_ms += TICK;
+	s.capacity_bytes[0] = 450 * MIB;
+	controller_step(&c, &s, &d);
+	assert_true(d.events & CTL_EV_CLAMPED);
+	assert_false(d.full[0]);
+	assert_int_equal(d.target_bp[0], 4500);
+
+	/* Plenty of room (a 2 GiB free node): a stall is not fullness. */
+	controller_init(&c, &p);
+	s = sample(0, 200, 800, 0);
+	s.capacity_bytes[0] = 2200 * MIB;
+	controller_step(&c, &s, &d);
+	for (k = 0; k < 2 * CTL_FULL_STALLS; k++) {
+		s.now_ms += TICK;
+		s.tried[1][0] += 8 * MIB;
+		controller_step(&c, &s, &d);
+	}
+	assert_false(d.clamped[0]);
+	assert_int_equal(d.target_bp[0], 6000);
+}
+
 static void test_capacity_clamp(void **state)
 {
 	Controller c;
@@ -909,6 +971,7 @@ int main(void)
 		cmocka_unit_test(test_settle_holds_on_moving_total),
 		cmocka_unit_test(test_reversal_hold),
 		cmocka_unit_test(test_capacity_clamp),
+		cmocka_unit_test(test_full_node_learned),
 		cmocka_unit_test(test_no_clamp_while_unsettled),
 		cmocka_unit_test(test_band_covers_error_bound),
 		cmocka_unit_test(test_band_covers_folio_step),

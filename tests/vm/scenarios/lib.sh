@@ -19,6 +19,7 @@ NODE_SYS=/sys/devices/system/node
 MEM_SYS=/sys/devices/system/memory
 WORKLOAD_LOG=/tmp/workload.log
 DTIERD_LOG=/tmp/dtierd.log
+EVENTS_LOG=/tmp/dtierd-events.log
 
 VMTEST_FAILS=0
 VMTEST_CHECKS=0
@@ -294,6 +295,27 @@ dtierd_start() {
 	_dtierd_spawn "$@"
 	echo "dtierd: pid $DTIERD_PID: $DTIERD $*"
 	stream "$DTIERD_LOG" "[dtierd] "
+	event_times
+}
+
+# event_times: in the background, each of dtierd's events (a target clamped
+# or raised, a share that reached or left its band) as it appears, into
+# $EVENTS_LOG prefixed by the workload's last report time then: dtierd's log
+# has no clock, and what it said is judged by what the workload saw next.
+event_times() {
+	: > "$EVENTS_LOG"
+	tail -n +1 -f "$DTIERD_LOG" 2>/dev/null | while IFS= read -r _l; do
+		case "$_l" in
+		*": target "*" bp "*|*": hot share "*) echo "$(workload_last_t) $_l" >> "$EVENTS_LOG" ;;
+		esac
+	done &
+	VMTEST_BG_PIDS="$VMTEST_BG_PIDS $!"
+}
+
+# workload_after NODE T: node NODE's share (bp) in the first report after
+# workload time T (nothing if there is none).
+workload_after() {
+	workload_series "$1" | awk -v t="$2" '$1 + 0 > t + 0 { print $2; exit }'
 }
 
 # dtierd_stop TIMEOUT_S: SIGTERM dtierd and wait; sets EXIT_STATUS.
@@ -480,7 +502,7 @@ audit_at() {
 # dtierctl status --json into /tmp/dtierctl.json (taken after the workload
 # exited, it showed the interval that no longer saw it: 0 bp). Background.
 dtierctl_at() {
-	rm -f /tmp/dtierctl.json
+	rm -f /tmp/dtierctl.json /tmp/sz_tried.txt
 	command -v dtierctl > /dev/null || return 0
 	(
 		while [ "$(workload_last_t | cut -d. -f1)" -lt "$1" ]; do sleep 1; done
@@ -496,6 +518,7 @@ dtierctl_at() {
 		_kd=$(tr -d ' \n' < /tmp/dtierctl.json.new | sed -n 's/.*"kdamond":{"index":\([0-9]*\).*/\1/p')
 		for _s in $KDAMONDS/${_kd:-0}/contexts/0/schemes/[0-9]*; do
 			echo "${_s##*/} $(rd $_s/stats/sz_applied)"
+			echo "${_s##*/} $(rd $_s/stats/sz_tried) $(rd $_s/stats/sz_applied)" >> /tmp/sz_tried.txt
 		done > /tmp/sz_applied.txt
 		mv /tmp/dtierctl.json.new /tmp/dtierctl.json
 	) &
