@@ -105,6 +105,17 @@ int manager_plan_error(const Config *c, int r, size_t bad_tier)
 	return r;
 }
 
+int manager_check_metric(const Manager *m, const Config *c)
+{
+	if (!c->measure.kernel_metric || (m->damon.feat.eligible_metric && m->damon.feat.temporal))
+		return 0;
+	log_fields(LOG_ERR, MSGID_KERNEL_FEATURE, NO_FIELDS,
+		   "%s: measure.metric = \"kernel\" needs DAMON's node_eligible_mem_bp quota goal metric and the "
+		   "temporal goal tuner (Linux 7.2); this kernel's DAMON has %s",
+		   c->path, m->damon.feat.temporal ? "the tuner but not the metric" : "neither");
+	return -EOPNOTSUPP;
+}
+
 static int start_build_plan(Manager *m)
 {
 	size_t bad = 0;
@@ -155,8 +166,11 @@ static int start_create_kdamond(Manager *m)
 		log_fields(LOG_ERR, MSGID_KERNEL_FEATURE, NO_FIELDS, "kernel too old: dtierd needs %s", desc);
 		return EXIT_KERNEL;
 	}
-	log_info("DAMON features: goal tuner %s, %s address filters%s", m->damon.feat.temporal ? "temporal" : "consist",
-		 m->damon.feat.core_filters ? "core" : "legacy", m->damon.feat.filter_allow ? " with allow" : "");
+	log_info("DAMON features: goal tuner %s, %s address filters%s, %s", m->damon.feat.temporal ? "temporal" : "consist",
+		 m->damon.feat.core_filters ? "core" : "legacy", m->damon.feat.filter_allow ? " with allow" : "",
+		 m->damon.feat.eligible_metric ? "node_eligible_mem_bp" : "no node_eligible_mem_bp");
+	if (manager_check_metric(m, m->cfg) < 0)
+		return EXIT_KERNEL;
 	return EXIT_OK;
 }
 
@@ -466,7 +480,7 @@ static int tick_actuate(Manager *m, const Actuation *a)
 	for (size_t i = 1; i < n_pairs_end; i++) {
 		if (!p->schemes[i].goal)
 			continue;
-		r = damon_set_goal(&m->damon, i, a->goal_target[i], a->goal_current[i]);
+		r = damon_set_goal(&m->damon, i, a->goal_target[i], p->schemes[i].goal_eligible ? NULL : &a->goal_current[i]);
 		if (r < 0)
 			return r;
 	}

@@ -106,6 +106,9 @@ int manager_record(Manager *m);
 
 /* Stages the whole plan and records its digest. Returns 0 or -errno (logged). */
 int manager_stage(Manager *m);
+/* C's measure.metric against the kernel's DAMON: 0, or -EOPNOTSUPP (logged:
+ * "kernel" where the kernel has no node_eligible_mem_bp). */
+int manager_check_metric(const Manager *m, const Config *c);
 /* Logs why damon_plan_build() failed with R; returns R. */
 int manager_plan_error(const Config *c, int r, size_t bad_tier);
 

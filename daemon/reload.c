@@ -56,6 +56,8 @@ static int candidate_build(Manager *m, Candidate *c)
 			return -ENOMEM;
 		if (c->cfg->n_tiers == 0 && manager_default_tiers(&m->fs, c->cfg) < 0)
 			return -EINVAL;
+		if (manager_check_metric(m, c->cfg) < 0)
+			return -EINVAL;
 	}
 	/* Memory may have come or gone since the last look. */
 	r = node_map_load(&m->fs, &c->map);

@@ -39,6 +39,33 @@ static void pair_quota(const ActuateParams *p, const CtlDecision *d, size_t s, s
 	*ret_quota = controller_window_quota(want, p->armed_window_ms, p->interval_ms, p->window_cap_bytes);
 }
 
+/* measure.metric = "kernel": the kernel's node_eligible_mem_bp goal of
+ * each pair's destination decides, every charge window, whether the pair
+ * runs; dtierd sizes the step and leaves a dead zone. With the goals at
+ * the targets themselves and the quota at the speed cap (the patch's
+ * recipe) 7.3 swung node 0 between 40 and 81 % for a 60 % target (s21:
+ * 16 MiB windows are a quarter of the 64 MiB hot set, and at the target
+ * one pair's goal is always unmet). Each goal is its destination's
+ * target less the band B (the deadband, at least one folio of the hot
+ * memory): both goals are met within B of the targets. A window moves B
+ * of the hot memory at most, so no step jumps the 2 B zone. */
+static void kernel_pair(const ActuateParams *p, const CtlDecision *d, size_t t, uint64_t *ret_quota,
+			uint64_t *ret_target)
+{
+	const uint64_t page = system_page_size();
+	uint64_t total = d->estimate_total;
+	uint64_t band = d->band_bp;
+
+	if (total && d->folio_bytes)
+		band = MAX(band, (d->folio_bytes * 10000 + total - 1) / total);
+	uint64_t step = (uint64_t)((unsigned __int128)total * band / 10000);
+	uint64_t q = page;
+	while (q * 2 <= step && q * 2 <= p->window_cap_bytes)
+		q *= 2;
+	*ret_quota = q;
+	*ret_target = d->target_bp[t] > band ? d->target_bp[t] - band : 1;
+}
+
 void actuate_decide(const ActuateParams *p, const ActuateState *st, const CtlDecision *d, bool temporal,
 		    Actuation *ret)
 {
@@ -52,10 +79,15 @@ void actuate_decide(const ActuateParams *p, const ActuateState *st, const CtlDec
 			/* The size quota is the actuator: what the controller
 			 * asked for this interval, or less than a page (nothing
 			 * moves) while the pair must not run. */
-			pair_quota(p, d, s, t, &a.quota[i], &a.reset_ms[i]);
+			if (p->kernel_goals) {
+				a.reset_ms[i] = p->armed_window_ms;
+				kernel_pair(p, d, t, &a.quota[i], &a.goal_target[i]);
+			} else {
+				pair_quota(p, d, s, t, &a.quota[i], &a.reset_ms[i]);
+				controller_goal_values(d, s, t, temporal, &a.goal_target[i], &a.goal_current[i]);
+			}
 			if (a.quota[i] != st->committed_quota[i] || a.reset_ms[i] != st->committed_reset_ms[i])
 				a.full_commit = true;
-			controller_goal_values(d, s, t, temporal, &a.goal_target[i], &a.goal_current[i]);
 		}
 	/* A goals-only commit changes no quota. */
 	if (!a.full_commit)

@@ -49,6 +49,9 @@ typedef struct Config {
 	} migration;
 	struct {
 		uint64_t kpageflags_max_pages; /* per-interval budget, 0 = never sample */
+		/* measure.metric = "kernel": the pairs' quota goals are the
+		 * kernel's node_eligible_mem_bp (7.2+), not dtierd's user_input */
+		bool kernel_metric;
 	} measure;
 	bool damon_stat_takeover;
 	char *run_dir;
@@ -86,6 +89,6 @@ void config_print(const Config *c, void *f);
 unsigned config_hot_min_nr_accesses(const Config *c);
 /* Index of NODE in c->tiers, or -1. */
 int config_tier_index(const Config *c, int node);
-/* True if A and B differ at most in tier targets, migration and measure
- * settings: what applies without changing the kdamond's schemes. */
+/* True if A and B differ at most in tier targets, migration and the
+ * kpageflags budget: what applies without changing the kdamond's schemes. */
 bool config_only_targets_differ(const Config *a, const Config *b);

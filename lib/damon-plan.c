@@ -105,6 +105,7 @@ int damon_plan_build(const Config *c, const NodeMap *map, DamonSetup *ret, size_
 	a->armed_window_ms = MAX(c->interval_ms / 2, a->window_ms);
 	a->interval_ms = c->interval_ms;
 	a->window_cap_bytes = (uint64_t)c->migration.max_mib_per_s * MIB * a->armed_window_ms / 1000;
+	a->kernel_goals = c->measure.kernel_metric;
 
 	p->sample_us = c->monitor.sample_us;
 	p->aggr_us = c->monitor.aggr_us;
@@ -152,6 +153,8 @@ int damon_plan_build(const Config *c, const NodeMap *map, DamonSetup *ret, size_
 				.weight_nr_accesses = 0,
 				.weight_age = 0,
 				.goal = true,
+				.goal_eligible = c->measure.kernel_metric,
+				.goal_nid = c->tiers[d].node,
 				.goal_target = MAX(c->tiers[d].hot_share_bp, 1u),
 				.goal_current = 2 * MAX(c->tiers[d].hot_share_bp, 1u),
 			};

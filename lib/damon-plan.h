@@ -20,6 +20,10 @@ typedef struct ActuateParams {
 	uint64_t armed_window_ms;       /* charge window once armed: half an interval */
 	uint64_t interval_ms;
 	uint64_t window_cap_bytes;      /* max_mib_per_s over one armed window */
+	/* measure.metric = "kernel": the pairs' goals are the kernel's
+	 * node_eligible_mem_bp and its tuner is the actuator; dtierd sets the
+	 * goals' targets and keeps every quota at the speed cap. */
+	bool kernel_goals;
 } ActuateParams;
 
 typedef struct DamonSetup {

@@ -142,6 +142,8 @@ static int probe(Damon *d)
 			/* user_input must be accepted where metrics exist. */
 			if (probe_keyword(fs, "user_input", NULL, p) < 0)
 				f->goals = false;
+			f->eligible_metric = sysfs_exists(fs, "%s/quotas/goals/0/nid", S) &&
+					     probe_keyword(fs, "node_eligible_mem_bp", "user_input", p) == 0;
 		}
 		(void)sysfs_write_str_retry(fs, "0", "%s/quotas/goals/nr_goals", S);
 	}
@@ -276,10 +278,15 @@ static void write_scheme(Writer *w, const char *S, const DamonScheme *s)
 	w_u64(w, s->weight_age, "%s/quotas/weights/age_permil", S);
 	if (s->goal) {
 		w_str(w, "1", "%s/quotas/goals/nr_goals", S);
-		if (f->goal_metric)
+		if (s->goal_eligible) {
+			w_str(w, "node_eligible_mem_bp", "%s/quotas/goals/0/target_metric", S);
+			w_u64(w, (uint64_t)s->goal_nid, "%s/quotas/goals/0/nid", S);
+		} else if (f->goal_metric) {
 			w_str(w, "user_input", "%s/quotas/goals/0/target_metric", S);
+		}
 		w_u64(w, s->goal_target, "%s/quotas/goals/0/target_value", S);
-		w_u64(w, s->goal_current, "%s/quotas/goals/0/current_value", S);
+		if (!s->goal_eligible)
+			w_u64(w, s->goal_current, "%s/quotas/goals/0/current_value", S);
 		if (f->temporal)
 			w_str(w, "temporal", "%s/quotas/goal_tuner", S);
 	}
@@ -377,16 +384,16 @@ int damon_commit(Damon *d)
 	return damon_check_owned(d);
 }
 
-int damon_set_goal(Damon *d, size_t scheme, uint64_t target, uint64_t current)
+int damon_set_goal(Damon *d, size_t scheme, uint64_t target, const uint64_t *current)
 {
 	char S[256];
 	int r;
 
 	snprintf(S, sizeof(S), "%s/contexts/0/schemes/%zu/quotas/goals/0", d->dir, scheme);
 	r = sysfs_write_u64(d->fs, target, "%s/target_value", S);
-	if (r < 0)
+	if (r < 0 || !current)
 		return r;
-	return sysfs_write_u64(d->fs, current, "%s/current_value", S);
+	return sysfs_write_u64(d->fs, *current, "%s/current_value", S);
 }
 
 int damon_commit_goals(Damon *d)

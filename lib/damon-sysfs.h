@@ -33,6 +33,7 @@ typedef struct DamonFeatures {
 	bool goal_metric;      /* goals/N/target_metric (6.9); without it user_input is implicit */
 	bool tried_regions;    /* 6.2 */
 	bool temporal;         /* quotas/goal_tuner accepts temporal (7.1) */
+	bool eligible_metric;  /* goals/N/target_metric accepts node_eligible_mem_bp, and goals/N/nid (7.2) */
 	bool core_filters;     /* schemes/N/core_filters (6.15) */
 	bool filter_allow;     /* filters/N/allow (6.14) */
 } DamonFeatures;
@@ -54,6 +55,10 @@ typedef struct DamonScheme {
 	 * quota (damon-plan.c says why dtierd's are all 0). */
 	uint32_t weight_sz, weight_nr_accesses, weight_age;
 	bool goal;
+	/* The goal's metric: user_input (dtierd writes goal_current), or the
+	 * kernel's node_eligible_mem_bp of node goal_nid (measure.metric). */
+	bool goal_eligible;
+	int goal_nid;
 	uint64_t goal_target, goal_current;
 	size_t n_reject;
 	DamonRange reject[DAMON_MAX_FILTERS];
@@ -128,7 +133,9 @@ int damon_stage_scheme_values(Damon *d, size_t i, const DamonScheme *s);
 /* `commit`, then damon_check_owned() (a rejected commit stops the kdamond
  * on kernels before 6.18 without returning an error). */
 int damon_commit(Damon *d);
-int damon_set_goal(Damon *d, size_t scheme, uint64_t target, uint64_t current);
+/* Scheme SCHEME's goal: target_value, and current_value unless CURRENT is
+ * NULL (a kernel metric: the kernel reads its own). */
+int damon_set_goal(Damon *d, size_t scheme, uint64_t target, const uint64_t *current);
 int damon_commit_goals(Damon *d);
 
 /* Refreshes and reads scheme SCHEME's tried regions (the files FIELDS

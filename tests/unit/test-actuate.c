@@ -164,6 +164,59 @@ static void test_one_folio_per_interval(void **state)
 	assert_true(a.quota[2] == ACTUATE_STOP_QUOTA && a.reset_ms[2] == 500);
 }
 
+/* measure.metric = "kernel": the kernel's goal of each pair's destination
+ * decides when it runs; dtierd sets each goal a band below its target (a
+ * dead zone where both goals of a node pair are met) and sizes the quota
+ * so that no window moves more than the band: the deadband, or one folio
+ * of the hot memory when larger. Only a quota change is a full commit. */
+static void test_kernel_goals(void **state)
+{
+	ActuateParams p = params();
+	DamonPlan pl = plan();
+	ActuateState st;
+	CtlDecision d = decision();
+	Actuation a;
+
+	p.kernel_goals = true;
+	d.estimate_total = 64 * MIB;
+	d.band_bp = 150;
+	actuate_init(&st, &pl);
+	actuate_decide(&p, &st, &d, true, &a);
+	assert_true(a.full_commit);
+	/* 1.5 % of 64 MiB is 0.96 MiB: 512 KiB windows, either way. */
+	assert_true(a.quota[1] == 512 * 1024 && a.quota[2] == 512 * 1024);
+	assert_true(a.reset_ms[1] == 500 && a.reset_ms[2] == 500);
+	assert_true(a.goal_target[1] == 3850 && a.goal_target[2] == 5850);
+	actuate_committed(&st, &p, &a);
+
+	/* Whatever the controller would run: the same values, no commit. */
+	d.run[1][0] = true;
+	d.bytes_per_tick[1][0] = 32 * MIB;
+	actuate_decide(&p, &st, &d, true, &a);
+	assert_false(a.full_commit);
+	assert_true(a.quota[2] == 512 * 1024);
+
+	/* Huge pages: a 2 MiB folio is 3.13 % of 64 MiB, and the band. */
+	d.folio_bytes = 2 * MIB;
+	actuate_decide(&p, &st, &d, true, &a);
+	assert_true(a.full_commit);
+	assert_true(a.quota[2] == 2 * MIB);
+	assert_true(a.goal_target[2] == 6000 - 313 && a.goal_target[1] == 4000 - 313);
+	actuate_committed(&st, &p, &a);
+
+	/* A clamp lowers node 0's target: the goals follow. */
+	d.target_bp[0] = 4500;
+	d.target_bp[1] = 5500;
+	actuate_decide(&p, &st, &d, true, &a);
+	assert_false(a.full_commit);
+	assert_true(a.goal_target[2] == 4500 - 313 && a.goal_target[1] == 5500 - 313);
+
+	/* A large hot set: the speed cap per window, at most. */
+	d.estimate_total = 64ULL << 30;
+	actuate_decide(&p, &st, &d, true, &a);
+	assert_true(a.quota[2] <= 128 * MIB && a.quota[2] * 2 > 128 * MIB);
+}
+
 static void test_cap_and_consist(void **state)
 {
 	ActuateParams p = params();
@@ -186,6 +239,7 @@ int main(void)
 		cmocka_unit_test(test_first_interval_arms),
 		cmocka_unit_test(test_quota_change_needs_full_commit),
 		cmocka_unit_test(test_one_folio_per_interval),
+		cmocka_unit_test(test_kernel_goals),
 		cmocka_unit_test(test_cap_and_consist),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -119,7 +119,7 @@ static void test_all_keys(void **state)
 			  "monitor = { sample_us = 2000; aggr_us = 40000; min_regions = 3; max_regions = 3; };\n"
 			  "hot = { min_access_percent = 100; min_age_ms = 3600000; };\n"
 			  "migration = { max_mib_per_s = 1; deadband_bp = 2500; hold_s = 0; };\n"
-			  "measure = { kpageflags_max_pages = 0; };\n"
+			  "measure = { kpageflags_max_pages = 0; metric = \"kernel\"; };\n"
 			  "damon_stat_takeover = true;\n"
 			  "run_dir = \"/run/dtierd-test\";\n"
 			  "prometheus_textfile = \"/var/lib/prometheus/node-exporter/dtierd.prom\";\n"
@@ -139,6 +139,7 @@ static void test_all_keys(void **state)
 	assert_int_equal(c->migration.deadband_bp, 2500);
 	assert_int_equal(c->migration.hold_s, 0);
 	assert_int_equal(c->measure.kpageflags_max_pages, 0);
+	assert_true(c->measure.kernel_metric);
 	assert_true(c->damon_stat_takeover);
 	assert_string_equal(c->run_dir, "/run/dtierd-test");
 	assert_string_equal(c->prometheus_textfile, "/var/lib/prometheus/node-exporter/dtierd.prom");
@@ -220,6 +221,10 @@ static void test_out_of_range(void **state)
 		       "migration = { max_mib_per_s = 256; };\n"
 		       "tiers = ( { node = -1; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n",
 		       1, "test.conf:5: ", "tiers[0].node = -1 is out of range [0, 63]", NULL);
+	expect_invalid(MINIMAL "measure = { metric = \"damon\"; };\n", 1, "test.conf:6: ",
+		       "measure.metric must be \"userspace\" or \"kernel\"", NULL);
+	expect_invalid(MINIMAL "measure = { metric = 1; };\n", 1, "test.conf:6: ",
+		       "measure.metric must be \"userspace\" or \"kernel\"", NULL);
 	/* 64-bit values are range-checked too, not truncated. */
 	expect_invalid(MINIMAL "measure = { kpageflags_max_pages = 10000000000000L; };\n", 1, "test.conf:6: ",
 		       "measure.kpageflags_max_pages = 10000000000000 is out of range [0, 1099511627776]", NULL);
@@ -756,8 +761,10 @@ static void test_only_targets_differ(void **state)
 			    "migration = { max_mib_per_s = 256; };\n"
 			    "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 2000; },\n"
 			    "  { node = 2; hot_share_bp = 2000; } );\n");
-	Result measure = load(MINIMAL "measure = { kpageflags_max_pages = 4096; };\n");
-	Result *all[] = { &a, &same, &targets, &speed, &interval, &monitor, &hot, &nodes, &order, &three, &measure };
+	Result measure = load(MINIMAL "measure = { kpageflags_max_pages = 4096; metric = \"userspace\"; };\n");
+	Result kernel = load(MINIMAL "measure = { metric = \"kernel\"; };\n");
+	Result *all[] = { &a,     &same,  &targets, &speed, &interval, &monitor,
+			  &hot,   &nodes, &order,   &three, &measure,  &kernel };
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		assert_int_equal(all[i]->r, 0);
 
@@ -776,6 +783,9 @@ static void test_only_targets_differ(void **state)
 	assert_false(config_only_targets_differ(a.c, order.c));
 	assert_false(config_only_targets_differ(a.c, three.c));
 	assert_false(config_only_targets_differ(three.c, a.c));
+	/* The pairs' goals change metric: the schemes are staged again. */
+	assert_false(config_only_targets_differ(a.c, kernel.c));
+	assert_false(a.c->measure.kernel_metric);
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		result_free(all[i]);
 }
@@ -787,7 +797,7 @@ static void test_print_roundtrip(void **state)
 			"monitor = { sample_us = 2000; aggr_us = 40000; min_regions = 5; max_regions = 50; };\n"
 			"hot = { min_access_percent = 30; min_age_ms = 200; };\n"
 			"migration = { max_mib_per_s = 100; deadband_bp = 200; hold_s = 3; };\n"
-			"measure = { kpageflags_max_pages = 4096; };\n"
+			"measure = { kpageflags_max_pages = 4096; metric = \"kernel\"; };\n"
 			"damon_stat_takeover = true;\n"
 			"run_dir = \"/tmp/x\";\n"
 			"prometheus_textfile = \"/tmp/x/dtierd.prom\";\n"
@@ -817,6 +827,7 @@ static void test_print_roundtrip(void **state)
 	assert_int_equal(b.c->migration.deadband_bp, 200);
 	assert_int_equal(b.c->migration.hold_s, 3);
 	assert_int_equal(b.c->measure.kpageflags_max_pages, 4096);
+	assert_true(b.c->measure.kernel_metric);
 	assert_true(b.c->damon_stat_takeover);
 	assert_string_equal(b.c->run_dir, "/tmp/x");
 	assert_string_equal(b.c->prometheus_textfile, "/tmp/x/dtierd.prom");

@@ -201,6 +201,7 @@ static void test_create_6_12(void **state)
 	assert_true(ft->goal_metric);
 	assert_true(ft->tried_regions);
 	assert_false(ft->temporal);
+	assert_false(ft->eligible_metric);
 	assert_false(ft->core_filters);
 	assert_false(ft->filter_allow);
 	assert_int_equal(damon_require_features(ft, what, sizeof(what)), 0);
@@ -216,11 +217,14 @@ static void test_create_7_3(void **state)
 	const DamonFeatures *ft = &e->d.feat;
 	assert_true(ft->paddr && ft->migrate && ft->goals && ft->goal_metric && ft->tried_regions);
 	assert_true(ft->temporal);
+	assert_true(ft->eligible_metric);
 	assert_true(ft->core_filters);
 	assert_true(ft->filter_allow);
 	assert_int_equal(damon_require_features(ft, what, sizeof(what)), 0);
 	/* The temporal probe was a write, then restored. */
 	assert_true(fake_damon_log_find(&e->f, 0, "quotas/goal_tuner", "temporal") >= 0);
+	/* So was the metric's: on the staged kdamond, not by version. */
+	assert_true(fake_damon_log_find(&e->f, 0, "goals/0/target_metric", "node_eligible_mem_bp") >= 0);
 }
 
 static void test_create_6_10(void **state)
@@ -446,6 +450,31 @@ static void test_stage(void **state)
 	stage_and_check(*state);
 }
 
+/* measure.metric = "kernel": a pair's goal is the kernel's
+ * node_eligible_mem_bp of its destination, and dtierd never writes its
+ * current_value, neither at staging nor when the target changes. */
+static void test_stage_eligible_goal(void **state)
+{
+	Env *e = *state;
+	FakeDamon *f = &e->f;
+	DamonPlan plan = small_plan();
+
+	plan.schemes[1].goal_eligible = true;
+	plan.schemes[1].goal_nid = 0;
+	create_ok(e);
+	assert_int_equal(damon_stage(&e->d, &plan, NULL, 0), 0);
+	expect_file(f, "node_eligible_mem_bp", S(1) "/quotas/goals/0/target_metric");
+	expect_file(f, "0", S(1) "/quotas/goals/0/nid");
+	expect_file(f, "6000", S(1) "/quotas/goals/0/target_value");
+	expect_file(f, "0", S(1) "/quotas/goals/0/current_value");
+	expect_file(f, "user_input", S(2) "/quotas/goals/0/target_metric");
+	assert_int_equal(damon_start(&e->d), 0);
+	size_t from = f->n_log;
+	assert_int_equal(damon_set_goal(&e->d, 1, 5000, NULL), 0);
+	expect_file(f, "5000", S(1) "/quotas/goals/0/target_value");
+	assert_true(fake_damon_log_find(f, from, "goals/0/current_value", NULL) < 0);
+}
+
 static void test_stage_errors(void **state)
 {
 	Env *e = *state;
@@ -549,7 +578,7 @@ static void test_running_commands(void **state)
 	assert_int_equal(damon_start(&e->d), 0);
 
 	/* Goal values: written, then one goal commit. */
-	assert_int_equal(damon_set_goal(&e->d, 2, 4000, 3999), 0);
+	assert_int_equal(damon_set_goal(&e->d, 2, 4000, &(uint64_t){ 3999 }), 0);
 	expect_file(f, "4000", S(2) "/quotas/goals/0/target_value");
 	expect_file(f, "3999", S(2) "/quotas/goals/0/current_value");
 	assert_int_equal(damon_commit_goals(&e->d), 0);
@@ -557,7 +586,7 @@ static void test_running_commands(void **state)
 	assert_int_equal(f->n_commits, 0);
 	fake_damon_settle(f);
 	/* A scheme without a goal has nothing to set. */
-	assert_int_equal(damon_set_goal(&e->d, 0, 1, 1), -ENOENT);
+	assert_int_equal(damon_set_goal(&e->d, 0, 1, &(uint64_t){ 1 }), -ENOENT);
 
 	/* Stats. */
 	f->sz_applied[1] = 12345;
@@ -794,6 +823,7 @@ int main(void)
 		T(test_stage, 6_12),
 		T(test_stage, 7_3),
 		T(test_stage, 7_x),
+		T(test_stage_eligible_goal, 7_3),
 		T(test_stage_errors, 6_12),
 		T(test_start_state_ebusy, 6_12),
 		T(test_start_state_ebusy, 7_3),
