@@ -481,6 +481,73 @@ static void test_unwritable_record_stops_start(void **state)
 	assert_string_equal(fake_damon_get(f, "kdamonds/nr_kdamonds"), "0");
 }
 
+/* measure.metric = "kernel" on a kernel without node_eligible_mem_bp (the
+ * 6.12 shape): start says so, naming the file and the key, exits 4 and
+ * leaves no kdamond behind. */
+static void test_kernel_metric_missing(void **state)
+{
+	Env *e = *state;
+	FakeDamon *f = &e->f;
+
+	f->shape = &FAKE_DAMON_6_12;
+	write_conf(e, conf_text("measure = { metric = \"kernel\"; };\n", 6000));
+	size_t from = n_logged;
+	assert_int_equal(start(e), EXIT_KERNEL);
+	char want[PATH_MAX + 64];
+	snprintf(want, sizeof(want), "%s: measure.metric = \"kernel\" needs", e->conf);
+	const Logged *l = find_logged(from, MSGID_KERNEL_FEATURE, want);
+	assert_int_equal(l->level, LOG_ERR);
+	assert_string_equal(fake_damon_get(f, "kdamonds/nr_kdamonds"), "0");
+	assert_false(have_record(e));
+}
+
+/* The same by reload: refused, the running plan kept. */
+static void test_reload_kernel_metric_missing(void **state)
+{
+	Env *e = *state;
+	FakeDamon *f = &e->f;
+
+	f->shape = &FAKE_DAMON_6_12;
+	start_ok(e);
+	assert_int_equal(tick(e), 0);
+	write_conf(e, conf_text("measure = { metric = \"kernel\"; };\n", 6000));
+	fake_damon_log_clear(f);
+	size_t from = n_logged;
+	manager_reload(&e->m);
+	assert_non_null(find_logged(from, MSGID_KERNEL_FEATURE, NULL));
+	assert_non_null(find_logged(from, MSGID_RELOAD_REJECTED, "reload rejected, still running the previous"));
+	assert_int_equal(f->n_log, 0);
+	assert_false(e->m.cfg->measure.kernel_metric);
+	assert_int_equal(tick(e), 0);
+}
+
+/* A reload to measure.metric = "kernel" (7.3 shape): a new plan whose
+ * pairs chase the kernel's metric of their destination; from then on
+ * dtierd writes their targets and never their current values. */
+static void test_reload_to_kernel_metric(void **state)
+{
+	Env *e = *state;
+	FakeDamon *f = &e->f;
+
+	start_ok(e);
+	assert_int_equal(tick(e), 0);
+	write_conf(e, conf_text("measure = { metric = \"kernel\"; };\n", 6000));
+	size_t from = n_logged;
+	manager_reload(&e->m);
+	assert_non_null(find_logged(from, MSGID_RELOAD_ACCEPTED, "a new DAMON plan committed"));
+	for (int i = 1; i <= 2; i++) {
+		char p[128];
+		snprintf(p, sizeof(p), K0 "/contexts/0/schemes/%d/quotas/goals/0/target_metric", i);
+		assert_string_equal(fake_damon_get(f, "%s", p), "node_eligible_mem_bp");
+		snprintf(p, sizeof(p), K0 "/contexts/0/schemes/%d/quotas/goals/0/nid", i);
+		assert_string_equal(fake_damon_get(f, "%s", p), i == 1 ? "1" : "0");
+	}
+	fake_damon_log_clear(f);
+	assert_int_equal(tick(e), 0);
+	assert_int_equal(fake_damon_log_count(f, 0, "goals/0/current_value"), 0);
+	assert_true(fake_damon_log_count(f, 0, "goals/0/target_value") > 0);
+}
+
 /* Another dtierd runs: start refuses and leaves its record alone. */
 static void test_other_dtierd_running(void **state)
 {
@@ -1258,6 +1325,9 @@ int main(void)
 		T(test_reload_targets_only),
 		T(test_reload_ready_after_first_interval),
 		T(test_reload_rejected_keeps_running),
+		T(test_kernel_metric_missing),
+		T(test_reload_kernel_metric_missing),
+		T(test_reload_to_kernel_metric),
 		T(test_reload_commit_fails_restage_fails),
 		T(test_reload_rereads_node_map),
 		T(test_hotplug_rebuilds_plan),
