@@ -164,7 +164,7 @@ void publish_tick(Manager *m, const HotShare *hs, const CtlDecision *d, const Ac
 		.kdamond_pid = m->damon.pid,
 		.interval_ms = m->cfg->interval_ms,
 		.goal_tuner = m->damon.feat.temporal ? STATUS_TUNER_TEMPORAL : STATUS_TUNER_CONSIST,
-		.metric = STATUS_METRIC_USERSPACE,
+		.metric = m->cfg->measure.kernel_metric ? STATUS_METRIC_KERNEL : STATUS_METRIC_USERSPACE,
 		.filter = m->damon.feat.core_filters ? STATUS_FILTER_CORE : STATUS_FILTER_LEGACY,
 		.errors_total = m->errors_total,
 	};

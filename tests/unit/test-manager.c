@@ -546,6 +546,13 @@ static void test_reload_to_kernel_metric(void **state)
 	assert_int_equal(tick(e), 0);
 	assert_int_equal(fake_damon_log_count(f, 0, "goals/0/current_value"), 0);
 	assert_true(fake_damon_log_count(f, 0, "goals/0/target_value") > 0);
+	/* dtierctl status says whose metric it is. */
+	DtierdStatus *st = calloc(1, sizeof(*st));
+	char path[PATH_MAX + 32];
+	snprintf(path, sizeof(path), "%s/%s", e->run_dir, STATUS_FILE);
+	assert_int_equal(status_read(path, st), 0);
+	assert_int_equal(st->metric, STATUS_METRIC_KERNEL);
+	free(st);
 }
 
 /* Another dtierd runs: start refuses and leaves its record alone. */
