@@ -52,17 +52,15 @@ static void pair_quota(const ActuateParams *p, const CtlDecision *d, size_t s, s
 static void kernel_pair(const ActuateParams *p, const CtlDecision *d, size_t t, uint64_t *ret_quota,
 			uint64_t *ret_target)
 {
-	const uint64_t page = system_page_size();
 	uint64_t total = d->estimate_total;
 	uint64_t band = d->band_bp;
 
 	if (total && d->folio_bytes)
 		band = MAX(band, (d->folio_bytes * 10000 + total - 1) / total);
 	uint64_t step = (uint64_t)((unsigned __int128)total * band / 10000);
-	uint64_t q = page;
-	while (q * 2 <= step && q * 2 <= p->window_cap_bytes)
-		q *= 2;
-	*ret_quota = q;
+
+	/* One window's worth of STEP, as the userspace pairs round it. */
+	*ret_quota = controller_window_quota(step, 1, 1, p->window_cap_bytes);
 	*ret_target = d->target_bp[t] > band ? d->target_bp[t] - band : 1;
 }
 
