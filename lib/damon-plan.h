@@ -21,8 +21,9 @@ typedef struct ActuateParams {
 	uint64_t interval_ms;
 	uint64_t window_cap_bytes;      /* max_mib_per_s over one armed window */
 	/* measure.metric = "kernel": the pairs' goals are the kernel's
-	 * node_eligible_mem_bp and its tuner is the actuator; dtierd sets the
-	 * goals' targets and keeps every quota at the speed cap. */
+	 * node_eligible_mem_bp and its tuner decides which pair runs; dtierd
+	 * sets each goal a band below its target and each quota to about that
+	 * band of the hot memory (actuate.c kernel_pair). */
 	bool kernel_goals;
 } ActuateParams;
 
