@@ -310,7 +310,12 @@ static uint32_t band_width(const Controller *c, const CtlSample *s, uint64_t est
 	if (s->err_bytes)
 		band = (uint32_t)MIN(MAX((unsigned __int128)band, (unsigned __int128)s->err_bytes * 10000 / est_total),
 				     2500u);
-	uint64_t step = MIN(c->step_bytes, CTL_MAX_FOLIO);
+	/* One move that was not whole folios (a split THP, a 4 KiB page of
+	 * the hot set) takes the gcd down for good: s12-resize-7.3 moved 992
+	 * KiB once, and its 48 MiB THP phase then ping-ponged 58.3 <-> 62.5 %
+	 * under a 1.5-point band and never said "reached". What kpageflags
+	 * says the hot memory is made of counts as well. */
+	uint64_t step = MIN(MAX(c->step_bytes, s->folio_bytes), CTL_MAX_FOLIO);
 	if (step)
 		band = (uint32_t)MIN(MAX((unsigned __int128)band, (unsigned __int128)step * 6000 / est_total), 2500u);
 	return band;

@@ -873,6 +873,25 @@ static void test_band_covers_folio_step(void **state)
 			assert_int_equal(d.band_bp, 150);
 		}
 	}
+	/* THP, but one move of 992 KiB (s12-resize-7.3): the gcd is 32 KiB;
+	 * the sample's folio size keeps the band. */
+	controller_init(&c, &p);
+	CtlSample s = sample(0, 18, 30, 0);
+	s.folio_bytes = 2 * MIB;
+	controller_step(&c, &s, &d);
+	s.now_ms += TICK;
+	s.applied[1][0] = 992 * 1024;
+	controller_step(&c, &s, &d);
+	s.now_ms += TICK;
+	s.applied[1][0] += 8 * MIB + 2 * MIB - 992 * 1024;
+	s.hot_bytes[0] += 10 * MIB;
+	s.hot_bytes[1] -= 10 * MIB;
+	for (int k = 0; k < 4; k++) {
+		controller_step(&c, &s, &d);
+		s.now_ms += TICK;
+	}
+	assert_int_equal(d.band_bp, 6000 * 2 / 48);
+	assert_true(d.in_band);
 }
 
 static void test_three_nodes(void **state)
