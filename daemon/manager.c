@@ -437,6 +437,7 @@ static int tick_sample(Manager *m, const HotShare *hs, CtlSample *ret)
 	for (size_t i = 0; i < a->n; i++) {
 		NodeMeminfo mi;
 		smp.hot_bytes[i] = hs->hot_bytes[i];
+		smp.region_bytes[i] = hs->region_bytes[i];
 		if (node_meminfo_read(&m->fs, m->cfg->tiers[i].node, &mi) == 0)
 			smp.capacity_bytes[i] = controller_node_capacity(mi.total_bytes, mi.free_bytes, hs->hot_bytes[i]);
 	}

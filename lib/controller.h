@@ -67,6 +67,9 @@ typedef struct CtlSample {
 	uint64_t capacity_bytes[CTL_N]; /* hot bytes the node could hold (free + its hot); 0 = unknown */
 	uint64_t applied[CTL_N][CTL_N]; /* cumulative bytes migrated by pair s->d */
 	uint64_t tried[CTL_N][CTL_N];   /* cumulative bytes DAMON tried to migrate (sz_tried); 0 = unknown */
+	/* Migratable bytes of the hot regions, cold pages in them too: what a
+	 * move carries along (0 = unknown: a move is all hot). */
+	uint64_t region_bytes[CTL_N];
 	uint64_t err_bytes;             /* ~95 % bound of the measurement's error (0 = exact) */
 	uint64_t folio_bytes;           /* the hot memory's folio size when mostly huge pages, else 0 */
 } CtlSample;
@@ -115,6 +118,7 @@ typedef struct Controller {
 	uint64_t step_bytes;          /* gcd of every move so far: the folio granularity */
 	bool reach_pending;           /* in band, "reached" not yet shown by the measurement */
 	uint64_t prev_hot[CTL_N];
+	uint64_t prev_region[CTL_N];  /* the previous sample's region_bytes */
 	uint32_t hist_bp[CTL_BAND_HIST][CTL_N]; /* last estimates, for the median */
 	uint64_t prev_total;
 	uint64_t est_total_hist[3];   /* last estimated totals */

@@ -206,8 +206,10 @@ static int hot_share_budgeted(const RegionList *regions, const HotPattern *patte
 		}
 		uint64_t num, den;
 		region_hot_fraction(r, pattern, e->mig, &num, &den);
-		for (size_t t = 0; t < n_nodes; t++)
+		for (size_t t = 0; t < n_nodes; t++) {
 			h->hot_bytes[t] += scale(e->mig_t[t], num, den);
+			h->region_bytes[t] += e->mig_t[t];
+		}
 		h->thp_bytes += scale(e->thp, num, den);
 		if (var > 0) {
 			double sigma = sqrt(var) * (double)e->span, g = 1;
@@ -275,8 +277,10 @@ int metric_hot_share(const RegionList *regions, const HotPattern *pattern, NodeL
 			migratable += nb.bytes[k];
 		region_hot_fraction(r, pattern, migratable, &num, &den);
 		for (size_t t = 0; t < n_nodes; t++)
-			if (nodes[t] >= 0 && nodes[t] < NODE_MAX)
+			if (nodes[t] >= 0 && nodes[t] < NODE_MAX) {
 				h.hot_bytes[t] += scale(nb.bytes[nodes[t]], num, den);
+				h.region_bytes[t] += nb.bytes[nodes[t]];
+			}
 		h.thp_bytes += scale(MIN(nb.thp_bytes, migratable), num, den);
 		/* Regions are sampled independently: their errors add in
 		 * quadrature. */

@@ -18,6 +18,10 @@ typedef struct HotShare {
 	size_t n;                             /* tier nodes */
 	int node[CONFIG_MAX_TIERS];
 	uint64_t hot_bytes[CONFIG_MAX_TIERS];
+	/* Migratable bytes of the matching regions on each node, hot and cold
+	 * pages alike: what a migrate_hot scheme with the same pattern moves
+	 * along with the hot bytes. */
+	uint64_t region_bytes[CONFIG_MAX_TIERS];
 	uint32_t share_bp[CONFIG_MAX_TIERS];  /* sums to 10000 when total > 0 */
 	uint64_t total;                       /* hot bytes on tier nodes */
 	uint64_t err_bytes;                   /* sampling error bound of the total */

@@ -292,6 +292,15 @@ static void test_hot_share_paddr_all_bytes(void **state)
 	assert_int_equal(h.share_bp[1], 9000);
 	assert_true(h.err_bytes == 0);
 	assert_true(h.pages_read == 0);
+	assert_true(h.region_bytes[0] == MIB / 2 && h.region_bytes[1] == 4 * MIB + MIB / 2);
+
+	/* Accessed in 5 of 20 samples: a quarter of the region's 6 MiB span
+	 * is hot, 1.5 of its 5 MiB migratable; the region bytes (what a
+	 * migrate_hot scheme moves) stay all 5. */
+	const HotPattern part = { .min_nr_accesses = 1, .max_nr_accesses = 20 };
+	assert_int_equal(metric_hot_share(&l, &part, &loc.base, 0, nodes, 2, &h), 0);
+	assert_true(h.region_bytes[0] == MIB / 2 && h.region_bytes[1] == 4 * MIB + MIB / 2);
+	assert_true(h.hot_bytes[0] == (MIB / 2) * 3 / 10 && h.hot_bytes[1] == (4 * MIB + MIB / 2) * 3 / 10);
 	region_list_free(&l);
 
 	/* A region only in the hole and one past the end of memory. */
