@@ -56,7 +56,12 @@ typedef struct Manager {
 	bool have_measure_tried;
 	uint64_t measure_pulse; /* the pulse scheme's sz_tried at the last interval */
 	bool have_measure_pulse;
-	bool measure_overlapped; /* this interval's tried regions overlapped, every time asked */
+	/* Why this interval's answer is no measurement, every time asked
+	 * (overlapping tried regions, level totals that disagree), or NULL. */
+	const char *measure_bad;
+	char measure_bad_text[128]; /* what measure_bad points at when it has numbers */
+	uint64_t levels_nr_tried, levels_sz_tried; /* scheme 0's, for the region count */
+	size_t levels_regions;  /* the last region count they gave */
 	Controller ctl;
 	uint64_t digest;        /* damon_digest() of what we staged */
 	bool damon_stat_taken;

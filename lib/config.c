@@ -545,7 +545,7 @@ static const char *const keys_top[] = { "interval_ms", "monitor", "hot", "migrat
 static const char *const keys_monitor[] = { "sample_us", "aggr_us", "min_regions", "max_regions", NULL };
 static const char *const keys_hot[] = { "min_access_percent", "min_age_ms", NULL };
 static const char *const keys_migration[] = { "max_mib_per_s", "deadband_bp", "hold_s", NULL };
-static const char *const keys_measure[] = { "kpageflags_max_pages", "metric", NULL };
+static const char *const keys_measure[] = { "kpageflags_max_pages", "source", "metric", NULL };
 static const char *const keys_tier[] = { "node", "hot_share_bp", NULL };
 
 /* Levenshtein distance of A and B; SIZE_MAX if either is longer than a
@@ -782,19 +782,18 @@ static bool parse_migration(Parser *p, const config_setting_t *root, Config *c)
 	return valid;
 }
 
-/* measure.metric: whose eligible-memory metric the pairs' quota goals
- * chase, dtierd's ("userspace", the default) or the kernel's own
- * node_eligible_mem_bp ("kernel", Linux 7.2+: probed when the kdamond is
- * staged). */
-static bool parse_metric(Parser *p, const config_setting_t *g, Config *c)
+/* measure.KEY: one of two words, DEFLT when left out; *RET_OTHER says
+ * whether it is OTHER. */
+static bool parse_either(Parser *p, const config_setting_t *g, const char *key, const char *deflt,
+			 const char *other, bool *ret_other)
 {
-	const config_setting_t *s = g ? config_setting_get_member(g, "metric") : NULL;
-	const char *str = s ? config_setting_get_string(s) : "userspace";
+	const config_setting_t *s = g ? config_setting_get_member(g, key) : NULL;
+	const char *str = s ? config_setting_get_string(s) : deflt;
 
-	c->measure.kernel_metric = str && strcmp(str, "kernel") == 0;
-	if (str && (c->measure.kernel_metric || strcmp(str, "userspace") == 0))
+	*ret_other = str && strcmp(str, other) == 0;
+	if (str && (*ret_other || strcmp(str, deflt) == 0))
 		return true;
-	report(p, s, "measure.metric must be \"userspace\" or \"kernel\"");
+	report(p, s, "measure.%s must be \"%s\" or \"%s\"", key, deflt, other);
 	return false;
 }
 
@@ -808,7 +807,16 @@ static bool parse_measure(Parser *p, const config_setting_t *root, Config *c)
 		return false; /* missing or not a group: its keys are not looked for */
 	valid &= get_int(p, g, "measure.", "kpageflags_max_pages", 0, 1LL << 40, true, 1 << 20, &v);
 	c->measure.kpageflags_max_pages = (uint64_t)v;
-	return valid & parse_metric(p, g, c);
+	/* Where the hot bytes per node come from: scheme 0's tried regions,
+	 * placed on their nodes and sampled in /proc/kpageflags ("regions"),
+	 * or a total per node and nr_accesses level from stat schemes
+	 * restricted to each node ("levels": a few dozen files whatever the
+	 * number of regions). */
+	valid &= parse_either(p, g, "source", "regions", "levels", &c->measure.levels);
+	/* Whose eligible-memory metric the pairs' quota goals chase: dtierd's
+	 * ("userspace") or the kernel's own node_eligible_mem_bp ("kernel",
+	 * Linux 7.2+: probed when the kdamond is staged). */
+	return valid & parse_either(p, g, "metric", "userspace", "kernel", &c->measure.kernel_metric);
 }
 
 static bool parse_damon_stat_takeover(Parser *p, const config_setting_t *root, Config *c)
@@ -1069,8 +1077,9 @@ void config_print(const Config *c, void *fp)
 		(unsigned long long)(c->monitor.aggr_us / c->monitor.sample_us));
 	fprintf(f, "migration = { max_mib_per_s = %u; deadband_bp = %u; hold_s = %u; };\n",
 		c->migration.max_mib_per_s, c->migration.deadband_bp, c->migration.hold_s);
-	fprintf(f, "measure = { kpageflags_max_pages = %llu; metric = \"%s\"; };\n",
-		(unsigned long long)c->measure.kpageflags_max_pages, c->measure.kernel_metric ? "kernel" : "userspace");
+	fprintf(f, "measure = { kpageflags_max_pages = %llu; source = \"%s\"; metric = \"%s\"; };\n",
+		(unsigned long long)c->measure.kpageflags_max_pages, c->measure.levels ? "levels" : "regions",
+		c->measure.kernel_metric ? "kernel" : "userspace");
 	fprintf(f, "damon_stat_takeover = %s;\n", c->damon_stat_takeover ? "true" : "false");
 	fprintf(f, "run_dir = \"%s\";\n", c->run_dir);
 	if (c->prometheus_textfile)
@@ -1105,7 +1114,7 @@ bool config_only_targets_differ(const Config *a, const Config *b)
 {
 	if (a->interval_ms != b->interval_ms || memcmp(&a->monitor, &b->monitor, sizeof(a->monitor)) ||
 	    memcmp(&a->hot, &b->hot, sizeof(a->hot)) || a->n_tiers != b->n_tiers ||
-	    a->measure.kernel_metric != b->measure.kernel_metric)
+	    a->measure.kernel_metric != b->measure.kernel_metric || a->measure.levels != b->measure.levels)
 		return false;
 	for (size_t i = 0; i < a->n_tiers; i++)
 		if (a->tiers[i].node != b->tiers[i].node)

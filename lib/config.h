@@ -52,6 +52,10 @@ typedef struct Config {
 		/* measure.metric = "kernel": the pairs' quota goals are the
 		 * kernel's node_eligible_mem_bp (7.2+), not dtierd's user_input */
 		bool kernel_metric;
+		/* measure.source = "levels": hot bytes per node from per-node
+		 * stat schemes, one per nr_accesses level, read through
+		 * update_schemes_tried_bytes (no region files, no kpageflags) */
+		bool levels;
 	} measure;
 	bool damon_stat_takeover;
 	char *run_dir;

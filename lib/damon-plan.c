@@ -70,6 +70,40 @@ void damon_plan_ctl_params(const Config *c, CtlParams *ret)
 	}
 }
 
+/* measure.source = "levels": per tier node, one stat scheme per nr_accesses
+ * level, restricted to the node by the pairs' address filters. DAMON's
+ * total_bytes of the scheme at level k is B(>= k), the bytes of the node's
+ * regions with nr_accesses >= k; summed over the levels, the weight of a
+ * region is its nr_accesses (metric_levels_hot). With aggr/sample levels
+ * or fewer, one per value (exact); above that DAMON_MAX_LEVELS spread
+ * evenly from the hot threshold to the maximum; fewer with many tiers, so
+ * that every scheme fits in DAMON_MAX_SCHEMES. */
+static int build_levels(const Config *c, const NodeMap *map, DamonPlan *p, uint32_t nr_min, uint32_t age_min,
+			size_t *ret_bad_tier)
+{
+	const uint32_t nr_max = (uint32_t)(c->monitor.aggr_us / c->monitor.sample_us);
+	const uint32_t span = nr_max >= nr_min ? nr_max - nr_min + 1 : 1;
+
+	if (!c->measure.levels)
+		return 0;
+	p->n_levels = MIN(MIN(span, (uint32_t)DAMON_MAX_LEVELS), (DAMON_MAX_SCHEMES - p->n_schemes) / c->n_tiers);
+	for (size_t j = 0; j < p->n_levels; j++)
+		p->level_nr[j] = nr_min + (uint32_t)((uint64_t)j * span / p->n_levels);
+	p->levels_first = p->n_schemes;
+	for (size_t t = 0; t < c->n_tiers; t++)
+		for (size_t j = 0; j < p->n_levels; j++) {
+			DamonScheme *sc = &p->schemes[p->n_schemes++];
+			*sc = (DamonScheme){ .action = "stat", .target_nid = -1, .sz_min = system_page_size(),
+					     .nr_accesses_min = p->level_nr[j], .age_min = age_min, .armed = true };
+			int r = build_rejects(map, p, c->tiers[t].node, sc);
+			if (r < 0) {
+				*ret_bad_tier = t;
+				return r;
+			}
+		}
+	return 0;
+}
+
 int damon_plan_build(const Config *c, const NodeMap *map, DamonSetup *ret, size_t *ret_bad_tier)
 {
 	DamonSetup x = { 0 };
@@ -176,6 +210,9 @@ int damon_plan_build(const Config *c, const NodeMap *map, DamonSetup *ret, size_
 	p->pulse = p->n_schemes++;
 	p->schemes[p->pulse] = (DamonScheme){ .action = "stat", .target_nid = -1, .sz_min = page, .armed = true,
 					      .quota_bytes = page, .reset_ms = a->window_ms };
+	r = build_levels(c, map, p, nr_min, age_min, ret_bad_tier);
+	if (r < 0)
+		return r;
 	damon_plan_ctl_params(c, &x.ctl);
 	*ret = x;
 	return 0;
@@ -183,6 +220,7 @@ int damon_plan_build(const Config *c, const NodeMap *map, DamonSetup *ret, size_
 
 void damon_plan_use_goals(DamonPlan *p, bool temporal)
 {
+	/* The pairs: 1 .. pulse - 1. */
 	for (size_t i = 1; i < p->n_schemes; i++)
-		p->schemes[i].goal = temporal && i != p->pulse;
+		p->schemes[i].goal = temporal && i < p->pulse;
 }

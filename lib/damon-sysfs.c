@@ -414,6 +414,16 @@ int damon_read_tried_regions(Damon *d, size_t scheme, TriedFields fields, Region
 	return tried_regions_read(d->fs, dir, fields, ret);
 }
 
+int damon_update_tried_bytes(Damon *d)
+{
+	return state_cmd(d, "update_schemes_tried_bytes");
+}
+
+int damon_read_total_bytes(Damon *d, size_t scheme, uint64_t *ret)
+{
+	return sysfs_read_u64(d->fs, ret, "%s/contexts/0/schemes/%zu/tried_regions/total_bytes", d->dir, scheme);
+}
+
 int damon_update_stats(Damon *d)
 {
 	return state_cmd(d, "update_schemes_stats");
@@ -427,6 +437,11 @@ int damon_read_sz_applied(Damon *d, size_t i, uint64_t *ret)
 int damon_read_sz_tried(Damon *d, size_t i, uint64_t *ret)
 {
 	return sysfs_read_u64(d->fs, ret, "%s/contexts/0/schemes/%zu/stats/sz_tried", d->dir, i);
+}
+
+int damon_read_nr_tried(Damon *d, size_t i, uint64_t *ret)
+{
+	return sysfs_read_u64(d->fs, ret, "%s/contexts/0/schemes/%zu/stats/nr_tried", d->dir, i);
 }
 
 int damon_teardown(Damon *d)

@@ -22,7 +22,9 @@
 #include "tried-regions.h"
 
 #define DAMON_ADMIN "sys/kernel/mm/damon/admin"
-#define DAMON_MAX_SCHEMES 64
+/* 1 + the pairs + the pulse + CONFIG_MAX_TIERS x DAMON_MAX_LEVELS */
+#define DAMON_MAX_SCHEMES 128
+#define DAMON_MAX_LEVELS 20
 #define DAMON_MAX_FILTERS 16
 #define DAMON_MAX_REGIONS 64
 
@@ -72,6 +74,11 @@ typedef struct DamonPlan {
 	size_t n_schemes;
 	DamonScheme schemes[DAMON_MAX_SCHEMES];
 	size_t pulse;          /* index of the pulse scheme (damon-plan.c), 0: none */
+	/* measure.source = "levels": from scheme levels_first, n_levels stat
+	 * schemes per tier node (in tier order), scheme j of a node admitting
+	 * its regions with nr_accesses >= level_nr[j]. n_levels 0: none. */
+	size_t levels_first, n_levels;
+	uint32_t level_nr[DAMON_MAX_LEVELS];
 } DamonPlan;
 
 typedef struct Damon {
@@ -138,6 +145,10 @@ int damon_commit(Damon *d);
 int damon_set_goal(Damon *d, size_t scheme, uint64_t target, const uint64_t *current);
 int damon_commit_goals(Damon *d);
 
+/* update_schemes_tried_bytes (6.6): every scheme's tried_regions/total_bytes
+ * afresh, no region directories; then scheme SCHEME's total. */
+int damon_update_tried_bytes(Damon *d);
+int damon_read_total_bytes(Damon *d, size_t scheme, uint64_t *ret);
 /* Refreshes and reads scheme SCHEME's tried regions (the files FIELDS
  * says). */
 int damon_update_tried_regions(Damon *d);
@@ -147,6 +158,8 @@ int damon_update_stats(Damon *d);
 int damon_read_sz_applied(Damon *d, size_t i, uint64_t *ret);
 /* Scheme I's stats/sz_tried (after damon_update_stats()). 0 or -errno. */
 int damon_read_sz_tried(Damon *d, size_t i, uint64_t *ret);
+/* Scheme I's stats/nr_tried, the regions it tried (likewise). */
+int damon_read_nr_tried(Damon *d, size_t i, uint64_t *ret);
 
 /* A digest of the kdamond's shape: operations, regions, each scheme's
  * action, target node and address filters (what a plan fixes and ticks

@@ -299,3 +299,41 @@ done:
 	*ret = h;
 	return 0;
 }
+
+/* The count given to a region whose nr_accesses lies in level J's step
+ * [LEVEL_NR[J], next level): the middle of the step, at most MAX_NR. */
+static double level_value(const uint32_t *level_nr, size_t n_levels, uint32_t max_nr, size_t j)
+{
+	uint32_t next = j + 1 < n_levels ? level_nr[j + 1] : max_nr + 1;
+	return MIN(((double)level_nr[j] + (double)next - 1) / 2, (double)max_nr);
+}
+
+void metric_levels_hot(const uint64_t *level_bytes, const uint32_t *level_nr, size_t n_levels, uint32_t max_nr,
+		       const int *nodes, size_t n_nodes, HotShare *ret)
+{
+	HotShare h = { .n = n_nodes };
+	double err = 0;
+
+	for (size_t t = 0; t < n_nodes && n_levels && max_nr; t++) {
+		const uint64_t *b = &level_bytes[t * n_levels];
+		double hot = 0, prev = 0;
+		for (size_t j = 0; j < n_levels; j++) {
+			/* B(>= level j) counts every region at or above it:
+			 * each level adds its value's step over the last. */
+			double v = level_value(level_nr, n_levels, max_nr, j);
+			uint64_t in_step = b[j] - MIN(b[j], j + 1 < n_levels ? b[j + 1] : 0);
+			uint32_t next = j + 1 < n_levels ? level_nr[j + 1] : max_nr + 1;
+			hot += (double)b[j] * (v - prev);
+			err += (double)in_step * (double)(next - 1 - level_nr[j]) / 2 / max_nr;
+			prev = v;
+		}
+		h.region_bytes[t] = b[0];
+		h.hot_bytes[t] = MIN((uint64_t)(hot / max_nr + 0.5), b[0]);
+		h.total += h.hot_bytes[t];
+	}
+	for (size_t t = 0; t < n_nodes; t++)
+		h.node[t] = nodes[t];
+	h.err_bytes = (uint64_t)ceil(err);
+	metric_shares_bp(h.hot_bytes, n_nodes, h.share_bp);
+	*ret = h;
+}

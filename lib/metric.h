@@ -63,6 +63,17 @@ typedef struct HotPattern {
 int metric_hot_share(const RegionList *regions, const HotPattern *pattern, NodeLocator *loc,
 		     uint64_t budget_pages, const int *nodes, size_t n_nodes, HotShare *ret);
 
+/* measure.source = "levels": the hot share from per-node totals.
+ * LEVEL_BYTES[t * n_levels + j] is the bytes of node NODES[t]'s regions with
+ * nr_accesses >= LEVEL_NR[j] (ascending, LEVEL_NR[0] the hot threshold), as
+ * DAMON's total_bytes of a stat scheme at that level reports them. A region
+ * counts size * nr_accesses / MAX_NR, the weighting metric_hot_share()
+ * gives it, up to its migratable bytes there; with one level per value of
+ * nr_accesses the sum is exact, with fewer a region between two levels
+ * counts the middle of its step and err_bytes bounds the difference. Pure. */
+void metric_levels_hot(const uint64_t *level_bytes, const uint32_t *level_nr, size_t n_levels, uint32_t max_nr,
+		       const int *nodes, size_t n_nodes, HotShare *ret);
+
 /* Shares in bp of BYTES[0..n), largest-remainder rounding so they sum to
  * exactly 10000 (all 0 when the total is 0). Pure. */
 void metric_shares_bp(const uint64_t *bytes, size_t n, uint32_t *ret_bp);

@@ -14,26 +14,36 @@ typedef struct MeminfoCtx {
 	bool have_total;
 } MeminfoCtx;
 
+/* NAME is "Node NODE FIELD". */
+static bool has_field(const char *name, int node, const char *field)
+{
+	char want[64];
+
+	snprintf(want, sizeof(want), "Node %d %s", node, field);
+	return strcmp(name, want) == 0;
+}
+
 /* inih splits "Node 0 MemFree:       1234 kB" at the ':' into name "Node 0
  * MemFree" and value "1234 kB". */
 static int meminfo_kv(void *user, const char *section, const char *name, const char *value)
 {
 	MeminfoCtx *c = user;
-	char want_total[48], want_free[48];
 	unsigned long long kb;
 	char *end;
 
-	snprintf(want_total, sizeof(want_total), "Node %d MemTotal", c->node);
-	snprintf(want_free, sizeof(want_free), "Node %d MemFree", c->node);
 	errno = 0;
 	kb = strtoull(value, &end, 10);
 	if (errno || end == value)
 		return 1;
-	if (strcmp(name, want_total) == 0) {
+	if (has_field(name, c->node, "MemTotal")) {
 		c->m.total_bytes = kb * 1024;
 		c->have_total = true;
-	} else if (strcmp(name, want_free) == 0) {
+	} else if (has_field(name, c->node, "MemFree")) {
 		c->m.free_bytes = kb * 1024;
+	} else if (has_field(name, c->node, "AnonPages") || has_field(name, c->node, "Shmem")) {
+		c->m.anon_bytes += kb * 1024;
+	} else if (has_field(name, c->node, "AnonHugePages") || has_field(name, c->node, "ShmemHugePages")) {
+		c->m.anon_thp_bytes += kb * 1024;
 	}
 	return 1;
 }

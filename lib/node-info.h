@@ -14,6 +14,9 @@
 typedef struct NodeMeminfo {
 	uint64_t total_bytes;
 	uint64_t free_bytes;
+	/* Anonymous and shmem memory, and of it in transparent huge pages
+	 * (AnonPages + Shmem, AnonHugePages + ShmemHugePages). */
+	uint64_t anon_bytes, anon_thp_bytes;
 } NodeMeminfo;
 
 /* Parses meminfo text of NODE. Returns 0 or -EINVAL (no MemTotal). */

@@ -12,10 +12,12 @@
 static const char *const goal_tuner_names[] = { "consist", "temporal", NULL };
 static const char *const metric_names[] = { "userspace", "kernel", NULL };
 static const char *const filter_names[] = { "legacy", "core", NULL };
+static const char *const source_names[] = { "regions", "levels", NULL };
 
 _Static_assert(sizeof(StatusGoalTuner) == sizeof(int), "enums are stored as int");
 _Static_assert(sizeof(StatusMetric) == sizeof(int), "enums are stored as int");
 _Static_assert(sizeof(StatusFilter) == sizeof(int), "enums are stored as int");
+_Static_assert(sizeof(StatusSource) == sizeof(int), "enums are stored as int");
 
 static const char *enum_name(const char *const *names, int v)
 {
@@ -119,6 +121,7 @@ static const Field measurement_fields[] = {
 	{ "cpu_us_last", F_U64, M(cpu_us_last), 0, UINT64_MAX, NULL, NULL, 0, 0, 0, true },
 	{ "err_bp", F_UINT, M(err_bp), 0, 10000, NULL, NULL, 0, 0, 0 },
 	{ "pages_read", F_U64, M(pages_read), 0, UINT64_MAX, NULL, NULL, 0, 0, 0 },
+	{ "source", F_ENUM, M(source), 0, 0, source_names, NULL, 0, 0, 0, true },
 	END,
 };
 #undef M

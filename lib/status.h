@@ -16,7 +16,7 @@
  *               "quota_bytes", "migrated_total_bytes",
  *               "migrated_last_minute_bytes"}...],
  *    "measurement": {"cpu_us_median", "cpu_us_max", "cpu_us_last", "err_bp",
- *                    "pages_read"},
+ *                    "pages_read", "source": "regions"|"levels"},
  *    "errors_total": N, "last_error": "..."}
  *
  * Numbers are non-negative integers (kdamond index and pid may be -1:
@@ -52,6 +52,11 @@ typedef enum StatusFilter {
 	STATUS_FILTER_LEGACY, /* address filters in filters/ */
 	STATUS_FILTER_CORE,   /* core_filters/ (7.x) */
 } StatusFilter;
+
+typedef enum StatusSource {
+	STATUS_SOURCE_REGIONS, /* scheme 0's tried regions and kpageflags */
+	STATUS_SOURCE_LEVELS,  /* per-node level schemes' total_bytes */
+} StatusSource;
 
 typedef struct StatusNode {
 	int node;
@@ -94,6 +99,7 @@ typedef struct DtierdStatus {
 		uint64_t cpu_us_last;   /* the last interval's (optional in the file: 0 if absent) */
 		unsigned err_bp;        /* sampling error bound */
 		uint64_t pages_read;    /* kpageflags entries read in the last interval */
+		StatusSource source;    /* measure.source (optional in the file: regions) */
 	} measurement;
 	uint64_t errors_total;
 	char last_error[STATUS_TEXT_MAX];

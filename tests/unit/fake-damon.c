@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "fake-damon.h"
+#include "util.h"
 #include "test-util.h"
 
 #define ADMIN "sys/kernel/mm/damon/admin"
@@ -455,6 +456,48 @@ static void update_tried(FakeDamon *f, const char *kd)
 	}
 }
 
+/* A u64 file of scheme S (0 if absent). */
+static uint64_t scheme_u64(FakeDamon *f, const char *kd, int s, const char *rel)
+{
+	char p[PATH_MAX];
+	pathf(p, sizeof(p), "%s/contexts/0/schemes/%d/%s", kd, s, rel);
+	const char *v = get(f, p);
+	return v ? strtoull(v, NULL, 0) : 0;
+}
+
+/* update_schemes_tried_bytes: each scheme's total_bytes is the bytes of the
+ * tried regions its nr_accesses/min admits, less what its address filters
+ * (matching, reject) cut out: DAMON splits a region at a filter's edges. */
+static void update_tried_bytes(FakeDamon *f, const char *kd)
+{
+	int ns = nr_of(f, kd, "contexts/0/schemes/nr_schemes");
+	const char *fdir = f->shape->legacy_filters ? "filters" : "core_filters";
+
+	for (int s = 0; s < ns; s++) {
+		uint64_t nr_min = scheme_u64(f, kd, s, "access_pattern/nr_accesses/min"), total = 0;
+		char rel[128], dir[PATH_MAX], v[32];
+		snprintf(rel, sizeof(rel), "%s/nr_filters", fdir);
+		int nf = (int)scheme_u64(f, kd, s, rel);
+		for (size_t i = 0; !f->tried_unanswered && i < f->n_tried; i++) {
+			if (f->tried[i].nr_accesses < nr_min)
+				continue;
+			uint64_t bytes = f->tried[i].end - f->tried[i].start;
+			for (int k = 0; k < nf; k++) {
+				snprintf(rel, sizeof(rel), "%s/%d/addr_start", fdir, k);
+				uint64_t a = MAX(scheme_u64(f, kd, s, rel), f->tried[i].start);
+				snprintf(rel, sizeof(rel), "%s/%d/addr_end", fdir, k);
+				uint64_t b = MIN(scheme_u64(f, kd, s, rel), f->tried[i].end);
+				bytes -= b > a ? b - a : 0;
+			}
+			total += bytes;
+		}
+		pathf(dir, sizeof(dir), "%s/contexts/0/schemes/%d/tried_regions", kd, s);
+		remove_children(f, dir);
+		snprintf(v, sizeof(v), "%llu", (unsigned long long)total);
+		putf(f, dir, "total_bytes", v);
+	}
+}
+
 static int do_state(FakeDamon *f, const char *path, const char *v)
 {
 	static const char *const cmds[] = { "commit", "commit_schemes_quota_goals", "update_schemes_stats",
@@ -515,6 +558,8 @@ static int do_state(FakeDamon *f, const char *path, const char *v)
 		}
 	} else if (strncmp(v, "update_schemes_tried_regions", 28) == 0) {
 		update_tried(f, kd);
+	} else if (strncmp(v, "update_schemes_tried_bytes", 26) == 0) {
+		update_tried_bytes(f, kd);
 	}
 	/* The write about to happen stores the keyword; put "on" back later. */
 	snprintf(f->pending_state, sizeof(f->pending_state), "%s", path);

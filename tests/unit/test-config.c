@@ -119,7 +119,7 @@ static void test_all_keys(void **state)
 			  "monitor = { sample_us = 2000; aggr_us = 40000; min_regions = 3; max_regions = 3; };\n"
 			  "hot = { min_access_percent = 100; min_age_ms = 3600000; };\n"
 			  "migration = { max_mib_per_s = 1; deadband_bp = 2500; hold_s = 0; };\n"
-			  "measure = { kpageflags_max_pages = 0; metric = \"kernel\"; };\n"
+			  "measure = { kpageflags_max_pages = 0; source = \"levels\"; metric = \"kernel\"; };\n"
 			  "damon_stat_takeover = true;\n"
 			  "run_dir = \"/run/dtierd-test\";\n"
 			  "prometheus_textfile = \"/var/lib/prometheus/node-exporter/dtierd.prom\";\n"
@@ -140,6 +140,7 @@ static void test_all_keys(void **state)
 	assert_int_equal(c->migration.hold_s, 0);
 	assert_int_equal(c->measure.kpageflags_max_pages, 0);
 	assert_true(c->measure.kernel_metric);
+	assert_true(c->measure.levels);
 	assert_true(c->damon_stat_takeover);
 	assert_string_equal(c->run_dir, "/run/dtierd-test");
 	assert_string_equal(c->prometheus_textfile, "/var/lib/prometheus/node-exporter/dtierd.prom");
@@ -225,6 +226,8 @@ static void test_out_of_range(void **state)
 		       "measure.metric must be \"userspace\" or \"kernel\"", NULL);
 	expect_invalid(MINIMAL "measure = { metric = 1; };\n", 1, "test.conf:6: ",
 		       "measure.metric must be \"userspace\" or \"kernel\"", NULL);
+	expect_invalid(MINIMAL "measure = { source = \"buckets\"; };\n", 1, "test.conf:6: ",
+		       "measure.source must be \"regions\" or \"levels\"", NULL);
 	/* 64-bit values are range-checked too, not truncated. */
 	expect_invalid(MINIMAL "measure = { kpageflags_max_pages = 10000000000000L; };\n", 1, "test.conf:6: ",
 		       "measure.kpageflags_max_pages = 10000000000000 is out of range [0, 1099511627776]", NULL);
@@ -763,8 +766,9 @@ static void test_only_targets_differ(void **state)
 			    "  { node = 2; hot_share_bp = 2000; } );\n");
 	Result measure = load(MINIMAL "measure = { kpageflags_max_pages = 4096; metric = \"userspace\"; };\n");
 	Result kernel = load(MINIMAL "measure = { metric = \"kernel\"; };\n");
-	Result *all[] = { &a,     &same,  &targets, &speed, &interval, &monitor,
-			  &hot,   &nodes, &order,   &three, &measure,  &kernel };
+	Result levels = load(MINIMAL "measure = { source = \"levels\"; };\n");
+	Result *all[] = { &a,   &same,  &targets, &speed,   &interval, &monitor, &hot,
+			  &nodes, &order, &three,   &measure, &kernel,   &levels };
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		assert_int_equal(all[i]->r, 0);
 
@@ -786,6 +790,9 @@ static void test_only_targets_differ(void **state)
 	/* The pairs' goals change metric: the schemes are staged again. */
 	assert_false(config_only_targets_differ(a.c, kernel.c));
 	assert_false(a.c->measure.kernel_metric);
+	/* So do the level schemes of measure.source. */
+	assert_false(config_only_targets_differ(a.c, levels.c));
+	assert_false(a.c->measure.levels);
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		result_free(all[i]);
 }

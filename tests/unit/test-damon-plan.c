@@ -130,6 +130,67 @@ static void test_plan_two_nodes(void **state)
 	config_free(c);
 }
 
+/* measure.source = "levels": after the pulse, one stat scheme per node
+ * and nr_accesses level, restricted to the node like the pair from it. */
+static void test_plan_levels(void **state)
+{
+	NodeMap map;
+	DamonSetup x, plain;
+	size_t bad = 99;
+	char text[1024];
+
+	load_map(&map);
+	Config *c = conf(TWO);
+	assert_int_equal(damon_plan_build(c, &map, &plain, &bad), 0);
+	assert_int_equal(plain.plan.n_levels, 0); /* the default: none */
+	config_free(c);
+
+	snprintf(text, sizeof(text), "%smeasure = { source = \"levels\"; };\n", TWO);
+	c = conf(text);
+	assert_int_equal(damon_plan_build(c, &map, &x, &bad), 0);
+	const DamonPlan *p = &x.plan;
+	/* Hot from 5 of 20 samples: levels 5, 6, ..., 20, one per value. */
+	assert_int_equal(p->n_levels, 16);
+	assert_int_equal(p->levels_first, 4);
+	assert_int_equal(p->n_schemes, 4 + 2 * 16);
+	for (size_t j = 0; j < p->n_levels; j++)
+		assert_int_equal(p->level_nr[j], 5 + j);
+	for (size_t t = 0; t < 2; t++)
+		for (size_t j = 0; j < p->n_levels; j++) {
+			const DamonScheme *sc = &p->schemes[p->levels_first + t * p->n_levels + j];
+			/* Node t's filters are those of the pair out of it. */
+			const DamonScheme *pair = &p->schemes[x.act.pair_scheme[t][1 - t]];
+			assert_string_equal(sc->action, "stat");
+			assert_true(sc->armed && sc->quota_bytes == 0 && !sc->goal);
+			assert_int_equal(sc->nr_accesses_min, p->level_nr[j]);
+			assert_int_equal(sc->age_min, 10);
+			assert_int_equal(sc->n_reject, pair->n_reject);
+			assert_memory_equal(sc->reject, pair->reject, pair->n_reject * sizeof(pair->reject[0]));
+		}
+	/* Goals go to the pairs only; the pairs and actuation are as without
+	 * levels. */
+	damon_plan_use_goals(&x.plan, true);
+	for (size_t i = 1; i < x.plan.n_schemes; i++)
+		assert_int_equal(x.plan.schemes[i].goal, i < x.plan.pulse);
+	assert_int_equal(x.act.n_schemes, plain.act.n_schemes);
+	assert_int_equal(x.plan.pulse, plain.plan.pulse);
+	config_free(c);
+
+	/* A finer sampling than levels: 20 spread from the threshold. */
+	snprintf(text, sizeof(text),
+		 "monitor = { sample_us = 1000; aggr_us = 100000; };\nhot = { min_access_percent = 5; };\n"
+		 "migration = { max_mib_per_s = 256; };\nmeasure = { source = \"levels\"; };\n"
+		 "tiers = ( { node = 0; hot_share_bp = 6000; }, { node = 1; hot_share_bp = 4000; } );\n");
+	c = conf(text);
+	assert_int_equal(damon_plan_build(c, &map, &x, &bad), 0);
+	assert_int_equal(x.plan.n_levels, DAMON_MAX_LEVELS);
+	assert_int_equal(x.plan.level_nr[0], 5); /* 5 % of 100 */
+	for (size_t j = 1; j < x.plan.n_levels; j++)
+		assert_true(x.plan.level_nr[j] > x.plan.level_nr[j - 1] && x.plan.level_nr[j] <= 100);
+	config_free(c);
+	node_map_free(&map);
+}
+
 static void test_plan_errors(void **state)
 {
 	NodeMap map;
@@ -181,6 +242,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plan_two_nodes),
+		cmocka_unit_test(test_plan_levels),
 		cmocka_unit_test(test_plan_errors),
 		cmocka_unit_test(test_ctl_params),
 	};

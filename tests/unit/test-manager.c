@@ -775,6 +775,31 @@ static void assert_pairs_stopped(Env *e)
 		assert_int_equal(e->m.act.committed_quota[i], ACTUATE_STOP_QUOTA);
 }
 
+/* measure.source = "levels": the share from the level schemes' totals, no
+ * region files: 48 MiB at 20 of 20 on node 0, 16 MiB at 10 of 20 on node 1
+ * (8 MiB hot) read 48 / 56 = 85.71 %. */
+static void test_levels_measure(void **state)
+{
+	Env *e = *state;
+	FakeDamon *f = &e->f;
+
+	write_conf(e, conf_text("measure = { source = \"levels\"; };\n", 6000));
+	f->n_tried = 2;
+	f->tried[0].start = 16 * MIB_;
+	f->tried[0].end = 64 * MIB_;
+	f->tried[0].nr_accesses = 20;
+	f->tried[1].start = 8 * 128 * MIB_;
+	f->tried[1].end = 8 * 128 * MIB_ + 16 * MIB_;
+	f->tried[1].nr_accesses = 10;
+	f->tried[0].age = f->tried[1].age = 100;
+	start_ok(e);
+	fake_damon_log_clear(f);
+	assert_int_equal(tick(e), 0);
+	assert_int_equal(count_writes(f, "update_schemes_tried_bytes"), 1);
+	assert_int_equal(count_writes(f, "update_schemes_tried_regions"), 0);
+	assert_int_equal(status_share(e, 0), 8571);
+}
+
 /* One interval that asks MANAGER_TRIED_REREADS more times and then has no
  * measurement: status.json is as it was. */
 static void tick_skipped(Env *e)
@@ -1321,6 +1346,7 @@ int main(void)
 		T(test_no_tiers_from_topology),
 		T(test_no_tiers_cannot_tell),
 		T(test_unanswered_measurement_skipped),
+		T(test_levels_measure),
 		T(test_blind_push_stops_at_the_error),
 		T(test_no_apply_pass_is_no_measurement),
 		T(test_overlapping_regions_skipped),

@@ -606,10 +606,66 @@ static void test_error_bound(void **state)
 	}
 }
 
+/* measure.source = "levels": DAMON's B(>= k) per node and level (built here
+ * from random regions, as a stat scheme at level k would total them) give
+ * the same hot bytes as weighting each region by nr_accesses / max: exactly
+ * with a level per value, within err_bytes with coarser levels. */
+static void test_levels_hot(void **state)
+{
+	enum { MAX_NR = 20, N_REG = 3000 };
+	const int nodes[] = { 0, 1 };
+	uint64_t size[2][N_REG];
+	uint32_t nr[2][N_REG];
+	double truth[2] = { 0 };
+	uint64_t region[2] = { 0 };
+
+	srand(7);
+	for (size_t t = 0; t < 2; t++)
+		for (size_t i = 0; i < N_REG; i++) {
+			size[t][i] = 4096ULL * (1 + rand() % 512);
+			nr[t][i] = (uint32_t)(rand() % (MAX_NR + 1));
+			if (nr[t][i] >= 3) { /* the hot threshold: 3 of 20 */
+				truth[t] += (double)size[t][i] * nr[t][i] / MAX_NR;
+				region[t] += size[t][i];
+			}
+		}
+	const uint32_t fine[] = { 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20 };
+	const uint32_t coarse[] = { 3, 7, 11, 15, 19 };
+	const struct {
+		const uint32_t *nr;
+		size_t n;
+	} cases[] = { { fine, sizeof(fine) / sizeof(fine[0]) }, { coarse, sizeof(coarse) / sizeof(coarse[0]) } };
+
+	for (size_t c = 0; c < 2; c++) {
+		uint64_t level_bytes[2 * 20] = { 0 };
+		HotShare h;
+		for (size_t t = 0; t < 2; t++)
+			for (size_t j = 0; j < cases[c].n; j++)
+				for (size_t i = 0; i < N_REG; i++)
+					if (nr[t][i] >= cases[c].nr[j])
+						level_bytes[t * cases[c].n + j] += size[t][i];
+		metric_levels_hot(level_bytes, cases[c].nr, cases[c].n, MAX_NR, nodes, 2, &h);
+		for (size_t t = 0; t < 2; t++) {
+			double err = fabs((double)h.hot_bytes[t] - truth[t]);
+			assert_true(h.region_bytes[t] == region[t]);
+			assert_true(h.hot_bytes[t] <= h.region_bytes[t]);
+			if (c == 0)
+				assert_true(err <= 1);
+			else
+				assert_true(err <= (double)h.err_bytes && err > 1);
+		}
+		assert_true(c == 0 ? h.err_bytes == 0 : h.err_bytes > 0);
+		assert_true(h.total == h.hot_bytes[0] + h.hot_bytes[1]);
+		assert_int_equal(h.share_bp[0] + h.share_bp[1], 10000);
+		assert_int_equal(h.node[1], 1);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shares),
+		cmocka_unit_test(test_levels_hot),
 		cmocka_unit_test(test_hot_share_fake),
 		cmocka_unit_test(test_hot_share_weighted_fake),
 		cmocka_unit_test_setup_teardown(test_hot_share_weighted_kpageflags, penv_setup, penv_teardown),

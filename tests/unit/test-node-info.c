@@ -28,10 +28,19 @@ static void test_meminfo_parse(void **state)
 			   "Node 1 MemFree:          262144 kB\n"
 			   "Node 1 MemUsed:          786432 kB\n"
 			   "Node 1 Active:             1000 kB\n"
+			   "Node 1 AnonPages:         40960 kB\n"
+			   "Node 1 Shmem:              8192 kB\n"
+			   "Node 1 ShmemPmdMapped:     2048 kB\n"
+			   "Node 1 AnonHugePages:     30720 kB\n"
+			   "Node 1 ShmemHugePages:     4096 kB\n"
 			   "Node 1 HugePages_Total:     0\n";
 	assert_int_equal(node_meminfo_parse(text, 1, &m), 0);
 	assert_true(m.total_bytes == 1048576 * KIB);
 	assert_true(m.free_bytes == 262144 * KIB);
+	/* The transparent huge pages of anonymous and shmem memory (not
+	 * ShmemPmdMapped, a subset) and what they are part of. */
+	assert_true(m.anon_bytes == (40960 + 8192) * KIB);
+	assert_true(m.anon_thp_bytes == (30720 + 4096) * KIB);
 
 	/* Lines of another node do not count: "Node 1" must not match
 	 * "Node 11" either. */

@@ -56,6 +56,7 @@ static void sample(DtierdStatus *st)
 	st->measurement.cpu_us_last = 2210;
 	st->measurement.err_bp = 35;
 	st->measurement.pages_read = 65536;
+	st->measurement.source = STATUS_SOURCE_LEVELS;
 	st->errors_total = 3;
 	snprintf(st->last_error, STATUS_TEXT_MAX, "kpageflags: short read\tat pfn 0x1000\n, ignoring");
 }
