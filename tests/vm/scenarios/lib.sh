@@ -760,3 +760,32 @@ check_said_matches() {
 	[ $_d -lt 0 ] && _d=$((-_d))
 	check "dtierd's last event for node $1 ($_said bp) matches the truth ($2 bp) within $3 bp" le "$_d" "$3"
 }
+
+# many_regions_run: the fragmented hot set of s20 and s22 (96 MiB in 1536
+# islands of 64 KiB, one every 512 KiB of a 768 MiB mapping in 4 KiB pages,
+# starting on node 1) run for 120 s, then the checks both share: DAMON kept
+# >= 1000 hot regions (the median of dtierd's --verbose lines, "...,
+# N regions, ..."), node 0 never past 60 % + 5, and dtierctl's share of node
+# 0 within 5 points of the workload's. Sets MANY_REGIONS_MEDIAN and
+# MANY_REGIONS_CPU ("last median max" us, from the last line's "cpu X us
+# (last minute: median M, max X)") for the scenario's own cost check.
+many_regions_run() {
+	CONVERGE_WORKLOAD_ARGS="--size-mib 768 --hot-mib 96 --islands 1536"
+	converge_run 1 120
+	_regions=$(sed -n 's/.*node 0: hot .*, \([0-9]*\) regions, .*/\1/p' "$DTIERD_LOG" | sort -n)
+	echo "hot regions per interval (node 0 lines): $(echo $_regions | tr ' ' '\n' | awk '{ a[NR] = $1 } END { if (NR) printf "min %d median %d max %d of %d", a[1], a[int((NR + 1) / 2)], a[NR], NR }')"
+	MANY_REGIONS_MEDIAN=$(echo $_regions | tr ' ' '\n' | awk '{ a[NR] = $1 } END { print (NR ? a[int((NR + 1) / 2)] : 0) }')
+	check "DAMON kept >= 1000 hot regions (median $MANY_REGIONS_MEDIAN per interval)" ge "$MANY_REGIONS_MEDIAN" 1000
+	MANY_REGIONS_CPU=$(sed -n 's/.*node 0: .*; cpu \([0-9]*\) us (last minute: median \([0-9]*\), max \([0-9]*\)).*/\1 \2 \3/p' "$DTIERD_LOG" | tail -n 1)
+	echo "dtierd's cost at the end (last, median, max over the last minute, us): $MANY_REGIONS_CPU"
+
+	echo "node 0 hot share series (t bp):"
+	workload_series 0 | awk '{ printf "  t=%s %s\n", $1, $2 }'
+	# The hot set starts on node 1: node 0 climbs to 60 %. Past 65 % is
+	# overshoot: with quotas left open through the intervals that
+	# measured nothing (7.3: up to ten in a row), node 0 went 1 -> 95 -> 1 %.
+	_max=$(workload_series 0 | awk '{ if ($2 > m) m = $2 } END { print m + 0 }')
+	check "node 0 never past 60 % + 5 (max $_max bp)" le "$_max" 6500
+	echo "node 0 last 60 s (min max mean reports): $(workload_share 0 60); within 60 % +- 5 from t=$(workload_convergence 0 5500 6500)"
+	check_dtierctl_matches 0 500
+}

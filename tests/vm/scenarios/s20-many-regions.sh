@@ -26,29 +26,8 @@
 # shows. It is not the 10 ms target (README).
 CPU_BOUND_US_PER_REGION=1000
 
-CONVERGE_WORKLOAD_ARGS="--size-mib 768 --hot-mib 96 --islands 1536"
-converge_run 1 120
-
-# dtierd's --verbose line per node per interval:
-# "... %zu regions, N pages read; cpu X us (last minute: median M, max X)"
-_regions=$(sed -n 's/.*node 0: hot .*, \([0-9]*\) regions, .*/\1/p' "$DTIERD_LOG")
-echo "hot regions per interval (node 0 lines): $(echo $_regions | tr ' ' '\n' | sort -n | awk '{ a[NR] = $1 } END { if (NR) printf "min %d median %d max %d of %d", a[1], a[int((NR + 1) / 2)], a[NR], NR }')"
-_med_regions=$(echo $_regions | tr ' ' '\n' | sort -n | awk '{ a[NR] = $1 } END { print (NR ? a[int((NR + 1) / 2)] : 0) }')
-check "DAMON kept >= 1000 hot regions (median $_med_regions per interval)" ge "$_med_regions" 1000
-
-_cpu=$(sed -n 's/.*node 0: .*; cpu \([0-9]*\) us (last minute: median \([0-9]*\), max \([0-9]*\)).*/\1 \2 \3/p' "$DTIERD_LOG" | tail -n 1)
-echo "dtierd's cost at the end (last, median, max over the last minute, us): $_cpu"
-set -- $_cpu
-_bound=$((_med_regions * CPU_BOUND_US_PER_REGION))
-check "dtierd's CPU per interval, median over its last minute ${2:-none} us <= $CPU_BOUND_US_PER_REGION us x $_med_regions hot regions" le "${2:-999999999}" "$_bound"
-
-echo "node 0 hot share series (t bp):"
-workload_series 0 | awk '{ printf "  t=%s %s\n", $1, $2 }'
-# The hot set starts on node 1: node 0 climbs to 60 %. Past 65 % is
-# overshoot: with quotas left open through the intervals that measured
-# nothing (7.3: up to ten in a row), node 0 went 1 -> 95 -> 1 %.
-_max=$(workload_series 0 | awk '{ if ($2 > m) m = $2 } END { print m + 0 }')
-check "node 0 never past 60 % + 5 (max $_max bp)" le "$_max" 6500
-echo "node 0 last 60 s (min max mean reports): $(workload_share 0 60); within 60 % +- 5 from t=$(workload_convergence 0 5500 6500)"
-check_dtierctl_matches 0 500
+many_regions_run
+set -- $MANY_REGIONS_CPU
+_bound=$((MANY_REGIONS_MEDIAN * CPU_BOUND_US_PER_REGION))
+check "dtierd's CPU per interval, median over its last minute ${2:-none} us <= $CPU_BOUND_US_PER_REGION us x $MANY_REGIONS_MEDIAN hot regions" le "${2:-999999999}" "$_bound"
 finish
