@@ -193,7 +193,7 @@ int manager_stage(Manager *m)
 
 static int start_stage(Manager *m)
 {
-	damon_plan_use_goals(&m->setup.plan, m->damon.feat.temporal);
+	damon_plan_fit_kernel(&m->setup.plan, m->cfg, &m->damon.feat);
 	publish_init(m);
 	return manager_stage(m) < 0 ? EXIT_RUNTIME : EXIT_OK;
 }
@@ -406,7 +406,12 @@ static int read_levels(Manager *m, uint64_t *level_bytes, uint64_t *ret_total0)
 		for (size_t t = 0; t < n_tiers; t++)
 			lowest += level_bytes[t * p->n_levels];
 		m->measure_bad = NULL;
-		if (lowest != *ret_total0) {
+		/* 7.3 (s22, .ci/run of 9acb258): every answer that disagreed
+		 * was 8-580 KiB apart in 170-400 MiB (<= 0.26 %), and skipping
+		 * them lost ~10 intervals in 120. Half a percent keeps those
+		 * and still asks again when one node's totals are off by more. */
+		uint64_t diff = lowest > *ret_total0 ? lowest - *ret_total0 : *ret_total0 - lowest;
+		if (diff * 200 > *ret_total0) {
 			snprintf(m->measure_bad_text, sizeof(m->measure_bad_text),
 				 "level totals of %" PRIu64 " KiB, scheme 0's %" PRIu64 " KiB", lowest / 1024,
 				 *ret_total0 / 1024);

@@ -173,7 +173,7 @@ void publish_tick(Manager *m, const HotShare *hs, const CtlDecision *d, const Ac
 	st->measurement.cpu_us_last = cpu_us;
 	st->measurement.err_bp = hs->total ? (unsigned)MIN(hs->err_bytes * 10000 / hs->total, 10000u) : 0;
 	st->measurement.pages_read = hs->pages_read;
-	st->measurement.source = m->cfg->measure.levels ? STATUS_SOURCE_LEVELS : STATUS_SOURCE_REGIONS;
+	st->measurement.source = m->setup.plan.n_levels ? STATUS_SOURCE_LEVELS : STATUS_SOURCE_REGIONS;
 	snprintf(st->last_error, sizeof(st->last_error), "%s", m->last_error);
 	fill_nodes(m, hs, d, st);
 	fill_pairs(m, a, now, st);

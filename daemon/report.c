@@ -35,9 +35,10 @@ void report_node_topology(int node)
 void report_started(const Manager *m)
 {
 	log_fields(LOG_NOTICE, MSGID_STARTED, FIELDS({ "DTIERD_KDAMOND_PID", m->damon.pid }),
-		   "started kdamond %u (pid %" PRId64 "): %zu tier nodes, %zu regions, %zu schemes, interval %u ms",
+		   "started kdamond %u (pid %" PRId64 "): %zu tier nodes, %zu regions, %zu schemes, interval %u ms, "
+		   "hot memory measured by %s",
 		   m->damon.kd, m->damon.pid, m->cfg->n_tiers, m->setup.plan.n_regions, m->setup.plan.n_schemes,
-		   m->cfg->interval_ms);
+		   m->cfg->interval_ms, m->setup.plan.n_levels ? "level schemes" : "tried regions");
 }
 
 void report_events(const Manager *m, const CtlDecision *d)

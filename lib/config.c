@@ -784,18 +784,28 @@ static bool parse_migration(Parser *p, const config_setting_t *root, Config *c)
 
 /* measure.KEY: one of two words, DEFLT when left out; *RET_OTHER says
  * whether it is OTHER. */
-static bool parse_either(Parser *p, const config_setting_t *g, const char *key, const char *deflt,
-			 const char *other, bool *ret_other)
+/* KEY of group G: one of the NULL-terminated NAMES, the first if absent. */
+static bool parse_choice(Parser *p, const config_setting_t *g, const char *key, const char *const *names,
+			 unsigned *ret)
 {
 	const config_setting_t *s = g ? config_setting_get_member(g, key) : NULL;
-	const char *str = s ? config_setting_get_string(s) : deflt;
+	const char *str = s ? config_setting_get_string(s) : names[0];
+	char list[128] = "";
 
-	*ret_other = str && strcmp(str, other) == 0;
-	if (str && (*ret_other || strcmp(str, deflt) == 0))
-		return true;
-	report(p, s, "measure.%s must be \"%s\" or \"%s\"", key, deflt, other);
+	for (unsigned i = 0; names[i]; i++) {
+		if (str && strcmp(str, names[i]) == 0) {
+			*ret = i;
+			return true;
+		}
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s\"%s\"",
+			 i == 0 ? "" : names[i + 1] ? ", " : " or ", names[i]);
+	}
+	report(p, s, "measure.%s must be %s", key, list);
 	return false;
 }
+
+const char *const config_source_names[] = { "auto", "regions", "levels", NULL };
+static const char *const metric_names[] = { "userspace", "kernel", NULL };
 
 static bool parse_measure(Parser *p, const config_setting_t *root, Config *c)
 {
@@ -811,12 +821,15 @@ static bool parse_measure(Parser *p, const config_setting_t *root, Config *c)
 	 * placed on their nodes and sampled in /proc/kpageflags ("regions"),
 	 * or a total per node and nr_accesses level from stat schemes
 	 * restricted to each node ("levels": a few dozen files whatever the
-	 * number of regions). */
-	valid &= parse_either(p, g, "source", "regions", "levels", &c->measure.levels);
+	 * number of regions), or whichever the kernel answers well ("auto"). */
+	valid &= parse_choice(p, g, "source", config_source_names, &c->measure.source);
 	/* Whose eligible-memory metric the pairs' quota goals chase: dtierd's
 	 * ("userspace") or the kernel's own node_eligible_mem_bp ("kernel",
 	 * Linux 7.2+: probed when the kdamond is staged). */
-	return valid & parse_either(p, g, "metric", "userspace", "kernel", &c->measure.kernel_metric);
+	unsigned metric = 0;
+	valid &= parse_choice(p, g, "metric", metric_names, &metric);
+	c->measure.kernel_metric = metric == 1;
+	return valid;
 }
 
 static bool parse_damon_stat_takeover(Parser *p, const config_setting_t *root, Config *c)
@@ -1078,7 +1091,7 @@ void config_print(const Config *c, void *fp)
 	fprintf(f, "migration = { max_mib_per_s = %u; deadband_bp = %u; hold_s = %u; };\n",
 		c->migration.max_mib_per_s, c->migration.deadband_bp, c->migration.hold_s);
 	fprintf(f, "measure = { kpageflags_max_pages = %llu; source = \"%s\"; metric = \"%s\"; };\n",
-		(unsigned long long)c->measure.kpageflags_max_pages, c->measure.levels ? "levels" : "regions",
+		(unsigned long long)c->measure.kpageflags_max_pages, config_source_names[c->measure.source],
 		c->measure.kernel_metric ? "kernel" : "userspace");
 	fprintf(f, "damon_stat_takeover = %s;\n", c->damon_stat_takeover ? "true" : "false");
 	fprintf(f, "run_dir = \"%s\";\n", c->run_dir);
@@ -1114,7 +1127,7 @@ bool config_only_targets_differ(const Config *a, const Config *b)
 {
 	if (a->interval_ms != b->interval_ms || memcmp(&a->monitor, &b->monitor, sizeof(a->monitor)) ||
 	    memcmp(&a->hot, &b->hot, sizeof(a->hot)) || a->n_tiers != b->n_tiers ||
-	    a->measure.kernel_metric != b->measure.kernel_metric || a->measure.levels != b->measure.levels)
+	    a->measure.kernel_metric != b->measure.kernel_metric || a->measure.source != b->measure.source)
 		return false;
 	for (size_t i = 0; i < a->n_tiers; i++)
 		if (a->tiers[i].node != b->tiers[i].node)

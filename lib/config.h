@@ -29,6 +29,15 @@ typedef struct TierConfig {
 	unsigned hot_share_bp;
 } TierConfig;
 
+/* measure.source. LEVELS: per-node stat schemes, one per nr_accesses level,
+ * read through update_schemes_tried_bytes (no region files, no kpageflags).
+ * REGIONS: scheme 0's tried regions placed on their nodes and sampled in
+ * /proc/kpageflags. AUTO: levels where a tried-bytes request waits for a
+ * whole apply pass (damos_walk, 6.14+), regions before. */
+enum { CONFIG_SOURCE_AUTO, CONFIG_SOURCE_REGIONS, CONFIG_SOURCE_LEVELS };
+/* "auto", "regions", "levels" */
+extern const char *const config_source_names[];
+
 typedef struct Config {
 	char *path;
 	unsigned interval_ms;
@@ -52,10 +61,9 @@ typedef struct Config {
 		/* measure.metric = "kernel": the pairs' quota goals are the
 		 * kernel's node_eligible_mem_bp (7.2+), not dtierd's user_input */
 		bool kernel_metric;
-		/* measure.source = "levels": hot bytes per node from per-node
-		 * stat schemes, one per nr_accesses level, read through
-		 * update_schemes_tried_bytes (no region files, no kpageflags) */
-		bool levels;
+		/* measure.source: where the hot bytes per node come from
+		 * (CONFIG_SOURCE_*) */
+		unsigned source;
 	} measure;
 	bool damon_stat_takeover;
 	char *run_dir;

@@ -43,10 +43,13 @@ void damon_plan_ctl_params(const Config *c, CtlParams *ret);
  * RET is written only on success. */
 int damon_plan_build(const Config *c, const NodeMap *map, DamonSetup *ret, size_t *ret_bad_tier);
 
-/* Pair schemes carry a user_input goal only where the kernel's tuner acts
- * within a window (TEMPORAL, 7.1+): it closes the quota as soon as the goal
- * reads met. 6.12's consist tuner ramps x2 per window from 1 byte after every
- * stop (12 s to one page at one-interval windows), so there the size quota
- * alone is the actuator (no goal: esz = bytes). Call once the kernel's
- * features are known, before staging. */
-void damon_plan_use_goals(DamonPlan *p, bool temporal);
+/* Fits the plan to the kernel's features F; call once they are known,
+ * before staging.
+ * - Pair schemes carry a user_input goal only where the kernel's tuner acts
+ *   within a window (temporal, 7.1+): it closes the quota as soon as the
+ *   goal reads met. 6.12's consist tuner ramps x2 per window from 1 byte
+ *   after every stop (12 s to one page at one-interval windows), so there
+ *   the size quota alone is the actuator (no goal: esz = bytes).
+ * - measure.source = "auto" keeps the level schemes only where tried-bytes
+ *   requests wait for a whole apply pass (f->tried_walk). */
+void damon_plan_fit_kernel(DamonPlan *p, const Config *c, const DamonFeatures *f);

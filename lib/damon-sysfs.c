@@ -121,6 +121,7 @@ static int probe(Damon *d)
 	f->tried_regions = sysfs_exists(fs, "%s/tried_regions", S);
 	f->goals = sysfs_exists(fs, "%s/quotas/goals", S);
 	f->core_filters = sysfs_exists(fs, "%s/core_filters", S);
+	f->tried_walk = sysfs_exists(fs, "%s/stats/sz_ops_filter_passed", S);
 	if (sysfs_exists(fs, "%s/target_nid", S)) {
 		char p[300];
 		snprintf(p, sizeof(p), "%s/action", S);

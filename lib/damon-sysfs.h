@@ -38,6 +38,11 @@ typedef struct DamonFeatures {
 	bool eligible_metric;  /* goals/N/target_metric accepts node_eligible_mem_bp, and goals/N/nid (7.2) */
 	bool core_filters;     /* schemes/N/core_filters (6.15) */
 	bool filter_allow;     /* filters/N/allow (6.14) */
+	/* update_schemes_tried_bytes waits until every scheme finished a whole
+	 * apply pass (damos_walk, 6.14; probed by its sibling
+	 * stats/sz_ops_filter_passed). Before, a scheme whose apply had not
+	 * started within two apply intervals answered nothing. */
+	bool tried_walk;
 } DamonFeatures;
 
 typedef struct DamonRange {

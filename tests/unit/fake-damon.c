@@ -195,8 +195,9 @@ static void mk_scheme(FakeDamon *f, const char *d)
 		putf(f, d, "quotas/fail_charge_num", "0");
 		putf(f, d, "quotas/fail_charge_denom", "0");
 		putf(f, d, "dests/nr_dests", "0");
-		putf(f, d, "stats/sz_ops_filter_passed", "0");
 	}
+	if (f->shape->filter_allow)
+		putf(f, d, "stats/sz_ops_filter_passed", "0");
 }
 
 static void mk_goal(FakeDamon *f, const char *d)
@@ -491,6 +492,8 @@ static void update_tried_bytes(FakeDamon *f, const char *kd)
 			}
 			total += bytes;
 		}
+		if (s == 0 && total)
+			total = (uint64_t)((int64_t)total + f->total0_skew);
 		pathf(dir, sizeof(dir), "%s/contexts/0/schemes/%d/tried_regions", kd, s);
 		remove_children(f, dir);
 		snprintf(v, sizeof(v), "%llu", (unsigned long long)total);

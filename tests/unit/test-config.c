@@ -140,7 +140,7 @@ static void test_all_keys(void **state)
 	assert_int_equal(c->migration.hold_s, 0);
 	assert_int_equal(c->measure.kpageflags_max_pages, 0);
 	assert_true(c->measure.kernel_metric);
-	assert_true(c->measure.levels);
+	assert_int_equal(c->measure.source, CONFIG_SOURCE_LEVELS);
 	assert_true(c->damon_stat_takeover);
 	assert_string_equal(c->run_dir, "/run/dtierd-test");
 	assert_string_equal(c->prometheus_textfile, "/var/lib/prometheus/node-exporter/dtierd.prom");
@@ -227,7 +227,7 @@ static void test_out_of_range(void **state)
 	expect_invalid(MINIMAL "measure = { metric = 1; };\n", 1, "test.conf:6: ",
 		       "measure.metric must be \"userspace\" or \"kernel\"", NULL);
 	expect_invalid(MINIMAL "measure = { source = \"buckets\"; };\n", 1, "test.conf:6: ",
-		       "measure.source must be \"regions\" or \"levels\"", NULL);
+		       "measure.source must be \"auto\", \"regions\" or \"levels\"", NULL);
 	/* 64-bit values are range-checked too, not truncated. */
 	expect_invalid(MINIMAL "measure = { kpageflags_max_pages = 10000000000000L; };\n", 1, "test.conf:6: ",
 		       "measure.kpageflags_max_pages = 10000000000000 is out of range [0, 1099511627776]", NULL);
@@ -792,7 +792,7 @@ static void test_only_targets_differ(void **state)
 	assert_false(a.c->measure.kernel_metric);
 	/* So do the level schemes of measure.source. */
 	assert_false(config_only_targets_differ(a.c, levels.c));
-	assert_false(a.c->measure.levels);
+	assert_int_equal(a.c->measure.source, CONFIG_SOURCE_AUTO);
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		result_free(all[i]);
 }

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,8 +65,11 @@ static void test_plan_two_nodes(void **state)
 	assert_true(p->regions[2].start == 20 * BLK && p->regions[2].end == 21 * BLK);
 	assert_true(p->sample_us == 5000 && p->aggr_us == 100000);
 
-	/* Scheme 0 measures: stat, no quota, no filters, armed. */
-	assert_int_equal(p->n_schemes, 4);
+	/* Scheme 0 measures: stat, no quota, no filters, armed. The pairs,
+	 * the pulse, then the level schemes of measure.source = "auto"
+	 * (test_plan_levels). */
+	assert_int_equal(p->pulse, 3);
+	assert_int_equal(p->n_schemes, 4 + 2 * 16);
 	assert_string_equal(p->schemes[0].action, "stat");
 	assert_true(p->schemes[0].armed && p->schemes[0].quota_bytes == 0 && p->schemes[0].n_reject == 0);
 	assert_int_equal(p->schemes[0].nr_accesses_min, 5); /* 25 % of 20 samples */
@@ -108,10 +112,10 @@ static void test_plan_two_nodes(void **state)
 	assert_true(x.act.armed_window_ms == 500);
 	assert_true(x.act.window_cap_bytes == 256 * MIB / 2);
 	/* Goals only with the temporal tuner. */
-	damon_plan_use_goals(&x.plan, false);
+	damon_plan_fit_kernel(&x.plan, c, &(DamonFeatures){ .temporal = false });
 	for (size_t i = 1; i < x.plan.n_schemes; i++)
 		assert_false(x.plan.schemes[i].goal);
-	damon_plan_use_goals(&x.plan, true);
+	damon_plan_fit_kernel(&x.plan, c, &(DamonFeatures){ .temporal = true });
 	for (size_t i = 1; i < x.act.n_schemes; i++)
 		assert_true(x.plan.schemes[i].goal);
 	assert_false(x.plan.schemes[0].goal);
@@ -140,9 +144,11 @@ static void test_plan_levels(void **state)
 	char text[1024];
 
 	load_map(&map);
-	Config *c = conf(TWO);
+	snprintf(text, sizeof(text), "%smeasure = { source = \"regions\"; };\n", TWO);
+	Config *c = conf(text);
 	assert_int_equal(damon_plan_build(c, &map, &plain, &bad), 0);
-	assert_int_equal(plain.plan.n_levels, 0); /* the default: none */
+	assert_int_equal(plain.plan.n_levels, 0);
+	assert_int_equal(plain.plan.n_schemes, 4);
 	config_free(c);
 
 	snprintf(text, sizeof(text), "%smeasure = { source = \"levels\"; };\n", TWO);
@@ -169,10 +175,28 @@ static void test_plan_levels(void **state)
 		}
 	/* Goals go to the pairs only; the pairs and actuation are as without
 	 * levels. */
-	damon_plan_use_goals(&x.plan, true);
+	damon_plan_fit_kernel(&x.plan, c, &(DamonFeatures){ .temporal = true });
 	for (size_t i = 1; i < x.plan.n_schemes; i++)
 		assert_int_equal(x.plan.schemes[i].goal, i < x.plan.pulse);
 	assert_int_equal(x.act.n_schemes, plain.act.n_schemes);
+	assert_int_equal(x.plan.pulse, plain.plan.pulse);
+	/* Asked for, they stay on a kernel before damos_walk too. */
+	damon_plan_fit_kernel(&x.plan, c, &(DamonFeatures){ .tried_walk = false });
+	assert_int_equal(x.plan.n_levels, 16);
+	config_free(c);
+
+	/* "auto" (the default): levels where a tried-bytes request waits for
+	 * a whole apply pass (6.14+), the pairs and pulse alone before. */
+	c = conf(TWO);
+	assert_int_equal(c->measure.source, CONFIG_SOURCE_AUTO);
+	assert_int_equal(damon_plan_build(c, &map, &x, &bad), 0);
+	DamonSetup walk = x;
+	damon_plan_fit_kernel(&walk.plan, c, &(DamonFeatures){ .tried_walk = true });
+	assert_int_equal(walk.plan.n_levels, 16);
+	assert_int_equal(walk.plan.n_schemes, 4 + 2 * 16);
+	damon_plan_fit_kernel(&x.plan, c, &(DamonFeatures){ .tried_walk = false });
+	assert_int_equal(x.plan.n_levels, 0);
+	assert_int_equal(x.plan.n_schemes, plain.plan.n_schemes);
 	assert_int_equal(x.plan.pulse, plain.plan.pulse);
 	config_free(c);
 

@@ -761,6 +761,13 @@ check_said_matches() {
 	check "dtierd's last event for node $1 ($_said bp) matches the truth ($2 bp) within $3 bp" le "$_d" "$3"
 }
 
+# check_measured_by WHAT: dtierd's started notice says the hot memory is
+# measured by WHAT ("level schemes" or "tried regions").
+check_measured_by() {
+	_by=$(sed -n 's/.*started kdamond .*, hot memory measured by \(.*\)$/\1/p' "$DTIERD_LOG" | head -n 1)
+	check "dtierd measures the hot memory by $1 (started notice: ${_by:-none})" eq "$_by" "$1"
+}
+
 # many_regions_run: the fragmented hot set of s20 and s22 (96 MiB in 1536
 # islands of 64 KiB, one every 512 KiB of a 768 MiB mapping in 4 KiB pages,
 # starting on node 1) run for 120 s, then the checks both share: DAMON kept

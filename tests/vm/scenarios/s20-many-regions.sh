@@ -7,27 +7,41 @@
 # the mapping's hold part of an island: hot (measured: a median of
 # 1 310-1 313 hot regions per interval on 6.12, 1 665-1 708 on 7.3).
 #
-# What is checked: that DAMON really kept >= 1000 hot regions (else this is
-# not the scale it claims), that dtierd's own reported CPU per interval
-# (median over its last minute, from its debug line) stays under
-# CPU_BOUND_US_PER_REGION times the median number of hot regions, and
-# that its share of node 0 matches the workload's move_pages within 5
-# points, and that node 0 never overshoots the target by more than 5
-# points. Whether the share is *held* on a fragmented hot set is
-# reported, not judged: 7.3 held 58-59 % from t = 58-68 s in two runs;
-# under TCG the 6.12 kdamond at ~1 300 hot regions migrates ~0.4 MiB/s
-# whatever the quota (49-50 % at 120 s).
+# What is checked: that the default measure.source ("auto") measures by
+# level schemes where the kernel has the damos_walk request (7.3) and by
+# tried regions before it (6.12), as dtierd's started notice says; that
+# DAMON really kept >= 1000 hot regions (else this is not the scale it
+# claims); that dtierd's own reported CPU per interval (median over its
+# last minute, from its debug line) stays under a bound: flat with level
+# schemes, CPU_BOUND_US_PER_REGION times the median number of hot regions
+# with tried regions; that its share of node 0 matches the workload's
+# move_pages within 5 points, and that node 0 never overshoots the target
+# by more than 5 points. Whether the share is *held* on a fragmented hot
+# set is reported, not judged: under TCG the 6.12 kdamond at ~1 300 hot
+# regions migrates ~0.4 MiB/s whatever the quota (49-50 % at 120 s).
 . /lib-scenario.sh
 
 # TCG runs the guest many times slower than the host. Measured here
-# (2026-12-04, three runs each): 0.18-0.26 ms per hot region on 6.12
-# (242-342 ms at ~1 310), 0.18-0.27 on 7.3 (314-453 ms at ~1 700); the
-# bound leaves room for the spread between runs, so that a regression
-# shows. It is not the 10 ms target (README).
+# (2026-12-04, three runs each, tried regions): 0.18-0.26 ms per hot region
+# on 6.12 (242-342 ms at ~1 310), 0.18-0.27 on 7.3 (314-453 ms at ~1 700);
+# with level schemes on 7.3 (2026-12-05): a median of 6.5-10.2 ms at
+# 1 714 hot regions (max 15.7-20.1 ms), a cost that does not grow with the
+# regions. The bounds leave room for the spread between runs, so that a
+# regression shows. Neither is the real-kernel target (README).
 CPU_BOUND_US_PER_REGION=1000
+CPU_BOUND_US_LEVELS=20000
 
+case "$(uname -r)" in
+6.12.*) _want="tried regions" ;;
+*) _want="level schemes" ;;
+esac
 many_regions_run
+check_measured_by "$_want"
 set -- $MANY_REGIONS_CPU
-_bound=$((MANY_REGIONS_MEDIAN * CPU_BOUND_US_PER_REGION))
-check "dtierd's CPU per interval, median over its last minute ${2:-none} us <= $CPU_BOUND_US_PER_REGION us x $MANY_REGIONS_MEDIAN hot regions" le "${2:-999999999}" "$_bound"
+if [ "$_want" = "level schemes" ]; then
+	check "dtierd's CPU per interval, median over its last minute ${2:-none} us <= $CPU_BOUND_US_LEVELS us at $MANY_REGIONS_MEDIAN hot regions" le "${2:-999999999}" "$CPU_BOUND_US_LEVELS"
+else
+	_bound=$((MANY_REGIONS_MEDIAN * CPU_BOUND_US_PER_REGION))
+	check "dtierd's CPU per interval, median over its last minute ${2:-none} us <= $CPU_BOUND_US_PER_REGION us x $MANY_REGIONS_MEDIAN hot regions" le "${2:-999999999}" "$_bound"
+fi
 finish
