@@ -446,6 +446,13 @@ static size_t levels_region_count(Manager *m, uint64_t total0)
 	return MAX(m->levels_regions, 1u);
 }
 
+/* The tier nodes' numbers, in tier order: the metric's nodes. */
+static void tier_nodes(const Config *c, int *ret)
+{
+	for (size_t i = 0; i < c->n_tiers; i++)
+		ret[i] = c->tiers[i].node;
+}
+
 /* measure.source = "levels": hot bytes per tier node from the level
  * schemes' totals. */
 static int tick_measure_levels(Manager *m, HotShare *ret)
@@ -458,8 +465,7 @@ static int tick_measure_levels(Manager *m, HotShare *ret)
 	r = read_levels(m, level_bytes, &total0);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < m->cfg->n_tiers; i++)
-		nodes[i] = m->cfg->tiers[i].node;
+	tier_nodes(m->cfg, nodes);
 	metric_levels_hot(level_bytes, p->level_nr, p->n_levels, (uint32_t)(p->aggr_us / p->sample_us), nodes,
 			  m->cfg->n_tiers, ret);
 	ret->n_regions = levels_region_count(m, total0);
@@ -480,8 +486,7 @@ static int tick_measure(Manager *m, HotShare *ret)
 	r = read_hot_regions(m, &regions);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < m->cfg->n_tiers; i++)
-		nodes[i] = m->cfg->tiers[i].node;
+	tier_nodes(m->cfg, nodes);
 	paddr_locator_init(&loc, &m->map, m->have_kpf ? &m->kpf : NULL);
 	/* Scheme 0's access pattern judged the age already (not read). */
 	HotPattern pat = { .min_nr_accesses = p->schemes[0].nr_accesses_min,

@@ -183,16 +183,23 @@ static void print_human(const DtierdStatus *st)
 		}
 	}
 
-	char err[24];
+	char err[24], from[64];
+	bool levels = st->measurement.source == STATUS_SOURCE_LEVELS;
 	snprintf(err, sizeof(err), "+-%u.%02u%%", st->measurement.err_bp / 100, st->measurement.err_bp % 100);
+	if (levels)
+		snprintf(from, sizeof(from), "from level schemes");
+	else
+		snprintf(from, sizeof(from), "from tried regions, %" PRIu64 " pages read", st->measurement.pages_read);
 	printf("\nmeasurement: %" PRIu64 ".%03" PRIu64 " ms CPU the last interval, %" PRIu64 ".%03" PRIu64
 	       " ms median of the last minute, "
-	       "%" PRIu64 ".%03" PRIu64 " ms max; error bound %s; %" PRIu64 " pages read\n",
+	       "%" PRIu64 ".%03" PRIu64 " ms max; error bound %s; %s\n",
 	       st->measurement.cpu_us_last / 1000, st->measurement.cpu_us_last % 1000,
 	       st->measurement.cpu_us_median / 1000, st->measurement.cpu_us_median % 1000,
 	       st->measurement.cpu_us_max / 1000, st->measurement.cpu_us_max % 1000,
-	       st->measurement.err_bp ? err : "none (every page read)",
-	       st->measurement.pages_read);
+	       st->measurement.err_bp ? err
+	       : levels	      ? "none (a level per access count)"
+			      : "none (every page read)",
+	       from);
 	printf("errors: %" PRIu64 "%s", st->errors_total, st->last_error[0] ? ", last: " : "");
 	print_text(st->last_error);
 	putchar('\n');

@@ -134,8 +134,9 @@ static void account_moves(Controller *c, const CtlSample *s, CtlDecision *d, uin
 			d->moved[i][j] = delta;
 			c->moved_total[i][j] += delta;
 			c->prev_applied[i][j] = a;
-			moved_in[j] += hot_part(c, s, i, delta);
-			moved_out[i] += hot_part(c, s, i, delta);
+			uint64_t hot = hot_part(c, s, i, delta);
+			moved_in[j] += hot;
+			moved_out[i] += hot;
 			if (delta) {
 				c->last_move_ms[i][j] = s->now_ms;
 				c->ever_moved[i][j] = true;

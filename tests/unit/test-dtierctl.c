@@ -115,6 +115,9 @@ static void test_fresh(void **state)
 	char *root = tu_mkdtemp();
 	DtierdStatus *st = sample(getpid(), 200), *back = malloc(sizeof(*st));
 
+	/* The sample's source is "levels" (the key's non-default value, for
+	 * the file format's test); the 65536 pages read are a regions one's. */
+	st->measurement.source = STATUS_SOURCE_REGIONS;
 	assert_int_equal(status_write(root, st), 0);
 	Run r = run(root, "--run-dir", root, "status", NULL);
 	assert_int_equal(r.status, 0);
@@ -133,7 +136,7 @@ static void test_fresh(void **state)
 	expect_in(r.out, "     1  0 -> 1         3.0 GiB    64.0 MiB   256.0 MiB     96.0 MiB         0 B\n");
 	expect_in(r.out, "     2  1 -> 0         5.0 GiB   300.0 MiB   128.0 MiB      1.0 GiB    12.0 MiB\n");
 	expect_in(r.out, "measurement: 2.210 ms CPU the last interval, 1.830 ms median of the last minute, 12.055 ms max; "
-			 "error bound +-0.35%; 65536 pages read\n");
+			 "error bound +-0.35%; from tried regions, 65536 pages read\n");
 	/* Control characters from the file reach the terminal as escapes. */
 	expect_in(r.out, "errors: 3, last: kpageflags: short read\\tat pfn 0x1000\\n, ignoring\n");
 	assert_string_equal(r.err, "");
@@ -161,6 +164,16 @@ static void test_fresh(void **state)
 	assert_null(strstr(r.out, "scheme"));
 	expect_in(r.out, "error bound none (every page read)");
 	expect_in(r.out, "errors: 0\n");
+	run_free(&r);
+
+	/* Measured by level schemes: no pages read, and that says so. */
+	st->measurement.source = STATUS_SOURCE_LEVELS;
+	st->measurement.pages_read = 0;
+	assert_int_equal(status_write(root, st), 0);
+	r = run(root, "--run-dir", root, "status", NULL);
+	assert_int_equal(r.status, 0);
+	expect_in(r.out, "error bound none (a level per access count); from level schemes\n");
+	assert_null(strstr(r.out, "pages read"));
 	run_free(&r);
 
 	free(st);
