@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # vmtest-requires: dtierd
-# Scenario 22: s20's fragmented hot set (96 MiB in 1536 islands of 64 KiB,
+# Scenario 22: s20's fragmented hot set (96 MiB in 2048 islands of 48 KiB,
 # 4 KiB pages, starting on node 1; 60/40; DAMON at >= 1 000 hot regions)
 # with measure.source = "regions" on 7.3, where the default measures by
 # level schemes: the operator's opt-out, every hot region's files and
