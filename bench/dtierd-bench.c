@@ -11,6 +11,9 @@
  *     chunks touching hot regions are written: THPs (half with LRU on the
  *     head only, as older kernels show them), mTHPs, 4 KiB pages mixed with
  *     buddy/slab/page-table pages, free, slab, hugetlb and reserved chunks.
+ * The same roots carry the level schemes' total_bytes (per node and
+ * nr_accesses level, what DAMON's update_schemes_tried_bytes writes), and
+ * the levels measurement (measure.source = "levels") is timed on them too.
  * The exact answer is computed here, from the generator's own knowledge of
  * what each page is (not by the library), and compared with the library's.
  * Also measures a real sysfs file open+read+close and real /proc/kpageflags
@@ -27,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "damon-sysfs.h"
 #include "kpageflags.h"
 #include "metric.h"
 #include "node-locate.h"
@@ -36,6 +40,7 @@
 
 #define PAGE 4096ULL
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define GIB (1ULL << 30)
 #define BLOCK (128ULL << 20)
 #define CHUNK_PAGES 512 /* generator unit: one 2 MiB aligned chunk */
@@ -44,7 +49,13 @@
 #define KPF_THP 22
 #define MAX_NR 20 /* aggr_us / sample_us, as the default config: 100 ms / 5 ms */
 #define MIN_NR 5  /* hot.min_access_percent = 25 */
-#define TRIED "sys/kernel/mm/damon/admin/kdamonds/0/contexts/0/schemes/0/tried_regions"
+#define KDAMOND DAMON_ADMIN "/kdamonds/0"
+#define TRIED KDAMOND "/contexts/0/schemes/0/tried_regions"
+/* measure.source = "levels": one stat scheme per node and nr_accesses level
+ * from MIN_NR to MAX_NR (damon-plan.c build_levels), after scheme 0, the
+ * pairs and the pulse. */
+#define N_LEVELS (MAX_NR - MIN_NR + 1)
+#define LEVELS_FIRST(n_nodes) (1 + (size_t)(n_nodes) * ((n_nodes) - 1) + 1)
 
 static const char *tmpbase = "/dev/shm";
 static uint64_t budget = 1 << 20; /* config default measure.kpageflags_max_pages */
@@ -278,12 +289,51 @@ typedef struct Result {
 	double err_bp_max, err_total_rms_bp, err_total_mean_bp, bound_bp_mean, bound_bp_min;
 	double gen_s;
 	size_t n_tried;
+	/* measure.source = "levels" on the same root */
+	double lv_cpu_med, lv_cpu_max, lv_files, lv_real_med, lv_real_max, lv_err_bp_max, lv_err_total_mean_bp;
 } Result;
 
 static int cmp_d(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 	return x < y ? -1 : x > y;
+}
+
+/* What update_schemes_tried_bytes leaves in the level schemes: scheme
+ * LEVELS_FIRST + node * N_LEVELS + j holds the bytes of the hot regions
+ * with nr_accesses >= MIN_NR + j inside node's online blocks (its address
+ * filters reject everything else), every byte of them, migratable or not. */
+static void put_levels(const char *root, const Layout *L, const Truth *t, size_t n_regions)
+{
+	uint64_t bytes[3][N_LEVELS] = { { 0 } };
+	char rel[512], v[64];
+
+	for (size_t i = 0; i < n_regions; i++)
+		for (uint64_t a = t[i].start; a < t[i].end;) {
+			uint64_t b = MIN((a / BLOCK + 1) * BLOCK, t[i].end);
+			int node = node_of_addr(L, a);
+			for (uint32_t j = 0; node >= 0 && j < N_LEVELS && t[i].nr >= MIN_NR + j; j++)
+				bytes[node][j] += b - a;
+			a = b;
+		}
+	put(root, KDAMOND "/state", "on\n");
+	for (int n = 0; n < L->n_nodes; n++)
+		for (size_t j = 0; j < N_LEVELS; j++) {
+			snprintf(rel, sizeof(rel), KDAMOND "/contexts/0/schemes/%zu/tried_regions",
+				 LEVELS_FIRST(L->n_nodes) + (size_t)n * N_LEVELS + j);
+			mkdirs(root, rel);
+			snprintf(rel + strlen(rel), sizeof(rel) - strlen(rel), "/total_bytes");
+			snprintf(v, sizeof(v), "%llu\n", (unsigned long long)bytes[n][j]);
+			put(root, rel, v);
+		}
+}
+
+/* The median and the largest of the reps values in V (sorted in place). */
+static void median_max(double *v, double *ret_med, double *ret_max)
+{
+	qsort(v, (size_t)reps, sizeof(double), cmp_d);
+	*ret_med = v[reps / 2];
+	*ret_max = v[reps - 1];
 }
 
 static void build_root(const char *root, const Layout *L, Truth **ret_t, size_t n_regions)
@@ -375,6 +425,7 @@ static void build_root(const char *root, const Layout *L, Truth **ret_t, size_t 
 	char v[64];
 	snprintf(v, sizeof(v), "%llu\n", (unsigned long long)total);
 	put(root, TRIED "/total_bytes", v);
+	put_levels(root, L, t, n_regions);
 
 	/* kpageflags, sparse; the truth from the same pass. */
 	mkdirs(root, "proc");
@@ -428,6 +479,52 @@ static void exact_hot(const Truth *t, size_t n, int n_nodes, double *ret_node, d
 	*ret_total = 0;
 	for (int k = 0; k < n_nodes; k++)
 		*ret_total += ret_node[k];
+}
+
+/* measure.source = "levels", as manager.c tick_measure_levels() does it:
+ * one update_schemes_tried_bytes, scheme 0's total_bytes and every level
+ * scheme's, then metric_levels_hot(). Each file costs what a region file
+ * does, by full path. */
+static void run_levels(Sysfs *fs, int n_nodes, const uint32_t *exact_bp, double exact_total, Result *res)
+{
+	Damon d = { .fs = fs };
+	uint32_t level_nr[N_LEVELS];
+	uint64_t b[3 * N_LEVELS], total0;
+	const int nodes[] = { 0, 1, 2 };
+	double cpu[64], real[64], files = 0, err_max = 0, err_sum = 0;
+	int r;
+
+	snprintf(d.dir, sizeof(d.dir), KDAMOND);
+	for (uint32_t j = 0; j < N_LEVELS; j++)
+		level_nr[j] = MIN_NR + j;
+	for (int rep = 0; rep < reps; rep++) {
+		HotShare h;
+		uint64_t c0, b0, c1, b1;
+		io_counts(&c0, &b0);
+		double t0 = cpu_ms();
+		r = damon_update_tried_bytes(&d);
+		if (r >= 0)
+			r = damon_read_total_bytes(&d, 0, &total0);
+		for (size_t i = 0; r >= 0 && i < (size_t)n_nodes * N_LEVELS; i++)
+			r = damon_read_total_bytes(&d, LEVELS_FIRST(n_nodes) + i, &b[i]);
+		if (r < 0)
+			die("level totals", -r);
+		metric_levels_hot(b, level_nr, N_LEVELS, MAX_NR, nodes, (size_t)n_nodes, &h);
+		double t1 = cpu_ms();
+		io_counts(&c1, &b1);
+		double nfiles = (double)(c1 - c0 - 1) + 1; /* the reads, and the state write */
+		cpu[rep] = t1 - t0;
+		real[rep] = cpu[rep] + nfiles * (costs.real_file_full_us - costs.tmpfs_file_full_us) / 1e3;
+		files += nfiles;
+		for (int k = 0; k < n_nodes; k++)
+			err_max = MAX(err_max, fabs((double)h.share_bp[k] - (double)exact_bp[k]));
+		err_sum += ((double)h.total - exact_total) / exact_total * 1e4;
+	}
+	median_max(cpu, &res->lv_cpu_med, &res->lv_cpu_max);
+	median_max(real, &res->lv_real_med, &res->lv_real_max);
+	res->lv_files = files / reps;
+	res->lv_err_bp_max = err_max;
+	res->lv_err_total_mean_bp = err_sum / reps;
 }
 
 static void run_scenario(const Scenario *sc, Result *res)
@@ -528,12 +625,8 @@ static void run_scenario(const Scenario *sc, Result *res)
 		if (bnd < bound_min)
 			bound_min = bnd;
 	}
-	qsort(cpu, (size_t)reps, sizeof(double), cmp_d);
-	qsort(real, (size_t)reps, sizeof(double), cmp_d);
-	res->cpu_med = cpu[reps / 2];
-	res->cpu_max = cpu[reps - 1];
-	res->real_med = real[reps / 2];
-	res->real_max = real[reps - 1];
+	median_max(cpu, &res->cpu_med, &res->cpu_max);
+	median_max(real, &res->real_med, &res->real_max);
 	res->regions_ms = reg_ms / reps;
 	res->split_ms = split_ms / reps;
 	res->kpf_ms = kpf_ms / reps;
@@ -545,6 +638,7 @@ static void run_scenario(const Scenario *sc, Result *res)
 	res->err_total_mean_bp = err_sum / reps;
 	res->bound_bp_mean = bound_sum / reps;
 	res->bound_bp_min = bound_min;
+	run_levels(&fs, sc->n_nodes, exact_bp, exact_total, res);
 
 	node_map_free(&map);
 	sysfs_close(&fs);
@@ -662,6 +756,22 @@ static void measure_costs(void)
 	}
 }
 
+/* The levels table: the same roots, measure.source = "levels". */
+static void print_levels(const Scenario *sc, const Result *res, size_t n)
+{
+	printf("\nmeasure.source = \"levels\" on the same roots (%d levels per node; every byte of a hot region "
+	       "counts, migratable or not):\n\n",
+	       N_LEVELS);
+	printf("| memory | regions | nodes | THP | files | CPU/interval median (max) ms "
+	       "| real-kernel est. median (max) ms | share err max bp | total err mean bp |\n");
+	printf("|---|---|---|---|---|---|---|---|---|\n");
+	for (size_t i = 0; i < n; i++)
+		printf("| %llu GiB | %zu | %d | %d %% | %.0f | %.3f (%.3f) | %.3f (%.3f) | %.1f | %+.1f |\n",
+		       (unsigned long long)(sc[i].mem / GIB), res[i].n_tried, sc[i].n_nodes, sc[i].thp_pct, res[i].lv_files,
+		       res[i].lv_cpu_med, res[i].lv_cpu_max, res[i].lv_real_med, res[i].lv_real_max, res[i].lv_err_bp_max,
+		       res[i].lv_err_total_mean_bp);
+}
+
 static void usage(void)
 {
 	printf("usage: dtierd-bench [--quick] [--only MEM_GIB[:REGIONS]] [--budget PAGES] [--reps N] [--tmp DIR]\n"
@@ -729,6 +839,9 @@ int main(int argc, char **argv)
 
 	const uint64_t mems[] = { 64, 1024, 4096 };
 	const size_t regs[] = { 1000, 8192 };
+	Scenario done_sc[24];
+	Result done[24];
+	size_t n_done = 0;
 	for (size_t mi = 0; mi < 3; mi++)
 		for (size_t ri = 0; ri < 2; ri++)
 			for (int nn = 2; nn <= 3; nn++)
@@ -747,6 +860,9 @@ int main(int argc, char **argv)
 					       res.kpf_calls, res.real_med, res.real_max, res.err_bp_max, res.err_total_rms_bp, res.err_total_mean_bp,
 					       res.bound_bp_mean, res.bound_bp_min, res.gen_s);
 					fflush(stdout);
+					done_sc[n_done] = sc;
+					done[n_done++] = res;
 				}
+	print_levels(done_sc, done, n_done);
 	return 0;
 }
