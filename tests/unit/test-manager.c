@@ -725,7 +725,8 @@ static size_t count_writes(const FakeDamon *f, const char *value)
 	return n;
 }
 
-static uint64_t status_hot_kib(Env *e, size_t node)
+/* Node NODE's entry in the status.json dtierd last wrote. */
+static StatusNode status_node(Env *e, size_t node)
 {
 	char p[PATH_MAX + 16];
 	DtierdStatus st;
@@ -733,18 +734,17 @@ static uint64_t status_hot_kib(Env *e, size_t node)
 	snprintf(p, sizeof(p), "%s/" STATUS_FILE, e->run_dir);
 	assert_int_equal(status_read(p, &st), 0);
 	assert_true(node < st.n_nodes);
-	return st.nodes[node].hot_bytes / 1024;
+	return st.nodes[node];
+}
+
+static uint64_t status_hot_kib(Env *e, size_t node)
+{
+	return status_node(e, node).hot_bytes / 1024;
 }
 
 static unsigned status_share(Env *e, size_t node)
 {
-	char p[PATH_MAX + 16];
-	DtierdStatus st;
-
-	snprintf(p, sizeof(p), "%s/" STATUS_FILE, e->run_dir);
-	assert_int_equal(status_read(p, &st), 0);
-	assert_true(node < st.n_nodes);
-	return st.nodes[node].share_bp;
+	return status_node(e, node).share_bp;
 }
 
 #define MIB_ (UINT64_C(1) << 20)
