@@ -55,7 +55,10 @@
  * from MIN_NR to MAX_NR (damon-plan.c build_levels), after scheme 0, the
  * pairs and the pulse. */
 #define N_LEVELS (MAX_NR - MIN_NR + 1)
-#define LEVELS_FIRST(n_nodes) (1 + (size_t)(n_nodes) * ((n_nodes) - 1) + 1)
+#define PULSE(n_nodes) (1 + (size_t)(n_nodes) * ((n_nodes) - 1))
+#define LEVELS_FIRST(n_nodes) (PULSE(n_nodes) + 1)
+/* Apply passes in one interval: a 1 s interval over 100 ms aggregations. */
+#define LEVEL_PASSES 10
 
 static const char *tmpbase = "/dev/shm";
 static uint64_t budget = 1 << 20; /* config default measure.kpageflags_max_pages */
@@ -299,16 +302,19 @@ static int cmp_d(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* What update_schemes_tried_bytes leaves in the level schemes: scheme
- * LEVELS_FIRST + node * N_LEVELS + j holds the bytes of the hot regions
- * with nr_accesses >= MIN_NR + j inside node's online blocks (its address
- * filters reject everything else), every byte of them, migratable or not. */
-static void put_levels(const char *root, const Layout *L, const Truth *t, size_t n_regions)
+/* What update_schemes_stats leaves in the level schemes after LEVEL_PASSES
+ * apply passes from zero: scheme LEVELS_FIRST + node * N_LEVELS + j has
+ * tried the bytes of the hot regions with nr_accesses >= MIN_NR + j inside
+ * node's online blocks (its address filters reject everything else), every
+ * byte of them, migratable or not, in every pass; scheme 0 every hot
+ * region; the pulse every monitored byte (MONITORED). */
+static void put_levels(const char *root, const Layout *L, const Truth *t, size_t n_regions, uint64_t monitored)
 {
-	uint64_t bytes[3][N_LEVELS] = { { 0 } };
+	uint64_t bytes[3][N_LEVELS] = { { 0 } }, sz0 = 0;
 	char rel[512], v[64];
 
-	for (size_t i = 0; i < n_regions; i++)
+	for (size_t i = 0; i < n_regions; i++) {
+		sz0 += t[i].nr >= MIN_NR ? t[i].end - t[i].start : 0;
 		for (uint64_t a = t[i].start; a < t[i].end;) {
 			uint64_t b = MIN((a / BLOCK + 1) * BLOCK, t[i].end);
 			int node = node_of_addr(L, a);
@@ -316,16 +322,21 @@ static void put_levels(const char *root, const Layout *L, const Truth *t, size_t
 				bytes[node][j] += b - a;
 			a = b;
 		}
+	}
 	put(root, KDAMOND "/state", "on\n");
-	for (int n = 0; n < L->n_nodes; n++)
-		for (size_t j = 0; j < N_LEVELS; j++) {
-			snprintf(rel, sizeof(rel), KDAMOND "/contexts/0/schemes/%zu/tried_regions",
-				 LEVELS_FIRST(L->n_nodes) + (size_t)n * N_LEVELS + j);
-			mkdirs(root, rel);
-			snprintf(rel + strlen(rel), sizeof(rel) - strlen(rel), "/total_bytes");
-			snprintf(v, sizeof(v), "%llu\n", (unsigned long long)bytes[n][j]);
-			put(root, rel, v);
-		}
+	size_t n_schemes = LEVELS_FIRST(L->n_nodes) + (size_t)L->n_nodes * N_LEVELS;
+	for (size_t s = 0; s < n_schemes; s++) {
+		uint64_t sz = s == 0 ? sz0 : s == PULSE(L->n_nodes) ? monitored : 0;
+		if (s >= LEVELS_FIRST(L->n_nodes))
+			sz = bytes[(s - LEVELS_FIRST(L->n_nodes)) / N_LEVELS][(s - LEVELS_FIRST(L->n_nodes)) % N_LEVELS];
+		snprintf(rel, sizeof(rel), KDAMOND "/contexts/0/schemes/%zu/stats", s);
+		mkdirs(root, rel);
+		snprintf(rel + strlen(rel), sizeof(rel) - strlen(rel), "/sz_tried");
+		snprintf(v, sizeof(v), "%llu\n", (unsigned long long)(sz * LEVEL_PASSES));
+		put(root, rel, v);
+	}
+	snprintf(v, sizeof(v), "%llu\n", (unsigned long long)(n_regions * LEVEL_PASSES));
+	put(root, KDAMOND "/contexts/0/schemes/0/stats/nr_tried", v);
 }
 
 /* The median and the largest of the reps values in V (sorted in place). */
@@ -425,7 +436,7 @@ static void build_root(const char *root, const Layout *L, Truth **ret_t, size_t 
 	char v[64];
 	snprintf(v, sizeof(v), "%llu\n", (unsigned long long)total);
 	put(root, TRIED "/total_bytes", v);
-	put_levels(root, L, t, n_regions);
+	put_levels(root, L, t, n_regions, L->mem);
 
 	/* kpageflags, sparse; the truth from the same pass. */
 	mkdirs(root, "proc");
@@ -482,16 +493,20 @@ static void exact_hot(const Truth *t, size_t n, int n_nodes, double *ret_node, d
 }
 
 /* measure.source = "levels", as manager.c tick_measure_levels() does it:
- * one update_schemes_tried_bytes, scheme 0's total_bytes and every level
- * scheme's, then metric_levels_hot(). Each file costs what a region file
- * does, by full path. */
-static void run_levels(Sysfs *fs, int n_nodes, const uint32_t *exact_bp, double exact_total, Result *res)
+ * one update_schemes_stats, the pulse's sz_tried, scheme 0's sz_tried and
+ * nr_tried and every level scheme's sz_tried, their growth per pass since
+ * the last interval (here: from zero), then metric_levels_hot(). Each file
+ * costs what a region file does, by full path. */
+static void run_levels(Sysfs *fs, int n_nodes, uint64_t monitored, const uint32_t *exact_bp, double exact_total,
+		       Result *res)
 {
 	Damon d = { .fs = fs };
 	uint32_t level_nr[N_LEVELS];
-	uint64_t b[3 * N_LEVELS], total0;
+	enum { N_COUNTERS = 3 + 3 * N_LEVELS };
+	uint64_t now[N_COUNTERS], last[N_COUNTERS] = { 0 }, per[N_COUNTERS];
 	const int nodes[] = { 0, 1, 2 };
 	double cpu[64], real[64], files = 0, err_max = 0, err_sum = 0;
+	size_t n = 3 + (size_t)n_nodes * N_LEVELS;
 	int r;
 
 	snprintf(d.dir, sizeof(d.dir), KDAMOND);
@@ -500,18 +515,24 @@ static void run_levels(Sysfs *fs, int n_nodes, const uint32_t *exact_bp, double 
 	for (int rep = 0; rep < reps; rep++) {
 		HotShare h;
 		double t0 = cpu_ms();
-		r = damon_update_tried_bytes(&d);
+		r = damon_update_stats(&d);
 		if (r >= 0)
-			r = damon_read_total_bytes(&d, 0, &total0);
+			r = damon_read_sz_tried(&d, PULSE(n_nodes), &now[0]);
+		if (r >= 0)
+			r = damon_read_sz_tried(&d, 0, &now[1]);
+		if (r >= 0)
+			r = damon_read_nr_tried(&d, 0, &now[2]);
 		for (size_t i = 0; r >= 0 && i < (size_t)n_nodes * N_LEVELS; i++)
-			r = damon_read_total_bytes(&d, LEVELS_FIRST(n_nodes) + i, &b[i]);
+			r = damon_read_sz_tried(&d, LEVELS_FIRST(n_nodes) + i, &now[3 + i]);
 		if (r < 0)
-			die("level totals", -r);
-		metric_levels_hot(b, level_nr, N_LEVELS, MAX_NR, nodes, (size_t)n_nodes, &h);
+			die("level counters", -r);
+		if (metric_levels_per_pass(last, now, n, monitored, per) != LEVEL_PASSES)
+			die("level passes", EPROTO);
+		metric_levels_hot(per + 3, level_nr, N_LEVELS, MAX_NR, nodes, (size_t)n_nodes, &h);
 		double t1 = cpu_ms();
-		/* The state write, scheme 0's total and every level's (sysfs_read
-		 * reads each file to its end: two read calls a file). */
-		double nfiles = 2.0 + (double)n_nodes * N_LEVELS;
+		/* The state write and every counter (sysfs_read reads each file
+		 * to its end: two read calls a file). */
+		double nfiles = 1.0 + (double)n;
 		cpu[rep] = t1 - t0;
 		real[rep] = cpu[rep] + nfiles * (costs.real_file_full_us - costs.tmpfs_file_full_us) / 1e3;
 		files += nfiles;
@@ -637,7 +658,7 @@ static void run_scenario(const Scenario *sc, Result *res)
 	res->err_total_mean_bp = err_sum / reps;
 	res->bound_bp_mean = bound_sum / reps;
 	res->bound_bp_min = bound_min;
-	run_levels(&fs, sc->n_nodes, exact_bp, exact_total, res);
+	run_levels(&fs, sc->n_nodes, L.mem, exact_bp, exact_total, res);
 
 	node_map_free(&map);
 	sysfs_close(&fs);

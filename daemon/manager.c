@@ -188,12 +188,14 @@ int manager_stage(Manager *m)
 	if (r < 0)
 		return r;
 	m->stage_dirty = false;
+	/* The schemes may be new: their counters start over. */
+	m->have_levels_last = false;
 	return manager_record(m);
 }
 
 static int start_stage(Manager *m)
 {
-	damon_plan_fit_kernel(&m->setup.plan, m->cfg, &m->damon.feat);
+	damon_plan_fit_kernel(&m->setup.plan, &m->damon.feat);
 	publish_init(m);
 	return manager_stage(m) < 0 ? EXIT_RUNTIME : EXIT_OK;
 }
@@ -214,6 +216,7 @@ static int start_run(Manager *m)
 	}
 	if (manager_record(m) < 0)
 		return EXIT_RUNTIME;
+	manager_levels_baseline(m);
 	report_started(m);
 	return EXIT_OK;
 }
@@ -382,79 +385,82 @@ static int read_hot_regions(Manager *m, RegionList *ret)
 	}
 }
 
-/* measure.source = "levels": every level scheme's total_bytes and scheme
- * 0's, asked for afresh. An all-zero answer after a non-empty one (6.12:
- * 7 of 10 back-to-back requests at 2 000 regions), or one whose nodes'
- * lowest levels do not add up to scheme 0's total (6.12 once read one
- * node's pass apart from the other's, +129 bp), is asked for again, up to
- * MANAGER_TRIED_REREADS times. */
-static int read_levels(Manager *m, uint64_t *level_bytes, uint64_t *ret_total0)
+/* The level counters, in the order metric_levels_per_pass() takes them:
+ * the pulse's sz_tried, scheme 0's sz_tried and nr_tried, then every level
+ * scheme's sz_tried. */
+enum { LEVELS_PULSE, LEVELS_SZ0, LEVELS_NR0, LEVELS_FIRST };
+
+static int read_level_counters(Manager *m, uint64_t *ret)
 {
 	const DamonPlan *p = &m->setup.plan;
-	size_t n_tiers = m->cfg->n_tiers;
 	int r;
 
-	for (unsigned attempt = 0;; attempt++) {
-		uint64_t lowest = 0;
-		r = damon_update_tried_bytes(&m->damon);
-		if (r >= 0)
-			r = damon_read_total_bytes(&m->damon, 0, ret_total0);
-		for (size_t i = 0; r >= 0 && i < n_tiers * p->n_levels; i++)
-			r = damon_read_total_bytes(&m->damon, p->levels_first + i, &level_bytes[i]);
-		if (r < 0)
-			return r;
-		for (size_t t = 0; t < n_tiers; t++)
-			lowest += level_bytes[t * p->n_levels];
-		m->measure_bad = NULL;
-		/* 7.3 (s22, .ci/run of 9acb258): every answer that disagreed
-		 * was 8-580 KiB apart in 170-400 MiB (<= 0.26 %), and skipping
-		 * them lost ~10 intervals in 120. Half a percent keeps those
-		 * and still asks again when one node's totals are off by more. */
-		uint64_t diff = lowest > *ret_total0 ? lowest - *ret_total0 : *ret_total0 - lowest;
-		if (diff * 200 > *ret_total0) {
-			snprintf(m->measure_bad_text, sizeof(m->measure_bad_text),
-				 "level totals of %" PRIu64 " KiB, scheme 0's %" PRIu64 " KiB", lowest / 1024,
-				 *ret_total0 / 1024);
-			m->measure_bad = m->measure_bad_text;
-		}
-		bool empty = *ret_total0 == 0 && lowest == 0 && m->last_n_regions > 0;
-		if (m->measure_bad && attempt == MANAGER_TRIED_REREADS && lowest) {
-			/* The levels are the measurement; scheme 0 only cross-
-			 * checks them. 7.3 with three tier nodes (s18, .ci/run of
-			 * ac743cc) answered scheme 0 with ~2.4 GiB, the whole
-			 * memory, interval after interval, while the nodes'
-			 * levels summed to the workload's 64 MiB hot set: skipping
-			 * such intervals left the controller blind for good. */
-			log_warning("measuring from the level schemes although %s", m->measure_bad);
-			m->measure_bad = NULL;
-			return 0;
-		}
-		if ((!m->measure_bad && !empty) || attempt == MANAGER_TRIED_REREADS)
-			return 0;
-		log_debug("%s (read %u of this interval): asking again", m->measure_bad ?: "no tried bytes",
-			  attempt + 1);
-	}
+	r = damon_read_sz_tried(&m->damon, p->pulse, &ret[LEVELS_PULSE]);
+	if (r >= 0)
+		r = damon_read_sz_tried(&m->damon, 0, &ret[LEVELS_SZ0]);
+	if (r >= 0)
+		r = damon_read_nr_tried(&m->damon, 0, &ret[LEVELS_NR0]);
+	for (size_t i = 0; r >= 0 && i < m->cfg->n_tiers * p->n_levels; i++)
+		r = damon_read_sz_tried(&m->damon, p->levels_first + i, &ret[LEVELS_FIRST + i]);
+	return r;
 }
 
-/* The hot regions DAMON tried in one pass, from scheme 0's counters since
- * the last interval: regions per byte tried, times the bytes of one pass
- * (TOTAL0). Levels read no region files; this is what says how many the
- * cost is flat in. With no pass in between, the last count; at least 1
- * while anything is hot. */
-static size_t levels_region_count(Manager *m, uint64_t total0)
+/* The bytes DAMON monitors: what the pulse tries in every pass. */
+static uint64_t monitored_bytes(const DamonPlan *p)
 {
-	uint64_t nr = 0, sz = 0;
+	uint64_t sum = 0;
+	for (size_t i = 0; i < p->n_regions; i++)
+		sum += p->regions[i].end - p->regions[i].start;
+	return sum;
+}
 
-	if (!total0)
-		return 0;
-	if (damon_read_nr_tried(&m->damon, 0, &nr) == 0 && damon_read_sz_tried(&m->damon, 0, &sz) == 0) {
-		if (sz > m->levels_sz_tried && nr > m->levels_nr_tried && m->levels_sz_tried)
-			m->levels_regions = (size_t)((unsigned __int128)(nr - m->levels_nr_tried) * total0 /
-						     (sz - m->levels_sz_tried));
-		m->levels_nr_tried = nr;
-		m->levels_sz_tried = sz;
-	}
-	return MAX(m->levels_regions, 1u);
+void manager_levels_baseline(Manager *m)
+{
+	m->have_levels_last = false;
+	if (!m->setup.plan.n_levels || damon_update_stats(&m->damon) < 0)
+		return;
+	m->have_levels_last = read_level_counters(m, m->levels_last) >= 0;
+}
+
+/* measure.source = "levels": the level schemes' bytes per apply pass since
+ * the last interval, from their cumulative sz_tried. One
+ * update_schemes_stats answers at once on every kernel; a tried-bytes
+ * request waits for a whole apply pass, holding DAMON's sysfs lock, and
+ * before 6.14 answered nothing for 5 of 6 requests at ~1 300 regions under
+ * TCG. It is also the mean of every pass in the interval, not one. Sets
+ * m->measure_bad when there is no measurement. */
+static int read_levels_per_pass(Manager *m, uint64_t *ret)
+{
+	size_t n = LEVELS_FIRST + m->cfg->n_tiers * m->setup.plan.n_levels;
+	uint64_t now[LEVELS_FIRST + CONFIG_MAX_TIERS * DAMON_MAX_LEVELS];
+	int r;
+
+	memset(ret, 0, n * sizeof(*ret));
+	r = damon_update_stats(&m->damon);
+	if (r < 0)
+		return r;
+	m->stats_fresh = true;
+	r = read_level_counters(m, now);
+	if (r < 0)
+		return r;
+	bool had = m->have_levels_last;
+	uint64_t *last = m->levels_last, pulse0 = last[LEVELS_PULSE];
+	r = had ? metric_levels_per_pass(last, now, n, monitored_bytes(&m->setup.plan), ret) : -ESTALE;
+	memcpy(last, now, n * sizeof(*now));
+	m->have_levels_last = true;
+	if (r == 0)
+		m->measure_bad = "DAMON applied no scheme since the last interval";
+	else if (r < 0 && had) {
+		snprintf(m->measure_bad_text, sizeof(m->measure_bad_text),
+			 "the level schemes' counters started over: the pulse's sz_tried %" PRIu64 " -> %" PRIu64
+			 ", passes of %" PRIu64 " KiB",
+			 pulse0, now[LEVELS_PULSE], monitored_bytes(&m->setup.plan) / 1024);
+		m->measure_bad = m->measure_bad_text;
+	} else if (r < 0)
+		m->measure_bad = "the level schemes' first counters";
+	else
+		m->measure_bad = NULL;
+	return 0;
 }
 
 /* The tier nodes' numbers, in tier order: the metric's nodes. */
@@ -465,21 +471,30 @@ static void tier_nodes(const Config *c, int *ret)
 }
 
 /* measure.source = "levels": hot bytes per tier node from the level
- * schemes' totals. */
+ * schemes' bytes per pass. */
 static int tick_measure_levels(Manager *m, HotShare *ret)
 {
 	const DamonPlan *p = &m->setup.plan;
-	uint64_t level_bytes[CONFIG_MAX_TIERS * DAMON_MAX_LEVELS], total0 = 0;
+	uint64_t per_pass[LEVELS_FIRST + CONFIG_MAX_TIERS * DAMON_MAX_LEVELS];
 	int nodes[CONFIG_MAX_TIERS];
 	int r;
 
-	r = read_levels(m, level_bytes, &total0);
+	r = read_levels_per_pass(m, per_pass);
 	if (r < 0)
 		return r;
 	tier_nodes(m->cfg, nodes);
-	metric_levels_hot(level_bytes, p->level_nr, p->n_levels, (uint32_t)(p->aggr_us / p->sample_us), nodes,
-			  m->cfg->n_tiers, ret);
-	ret->n_regions = levels_region_count(m, total0);
+	metric_levels_hot(per_pass + LEVELS_FIRST, p->level_nr, p->n_levels, (uint32_t)(p->aggr_us / p->sample_us),
+			  nodes, m->cfg->n_tiers, ret);
+	ret->n_regions = ret->total ? MAX(per_pass[LEVELS_NR0], 1u) : 0;
+	/* Scheme 0 and the nodes' lowest levels try the same regions in each
+	 * pass; only a region across a node's edge, which an address filter
+	 * splits and the pass then leaves, can tell them apart. */
+	uint64_t lowest = 0;
+	for (size_t t = 0; t < m->cfg->n_tiers; t++)
+		lowest += per_pass[LEVELS_FIRST + t * p->n_levels];
+	if (!m->measure_bad && (lowest > per_pass[LEVELS_SZ0] ? lowest - per_pass[LEVELS_SZ0] : per_pass[LEVELS_SZ0] - lowest) * 200 > per_pass[LEVELS_SZ0])
+		log_debug("level totals of %" PRIu64 " KiB per pass, scheme 0's %" PRIu64 " KiB", lowest / 1024,
+			  per_pass[LEVELS_SZ0] / 1024);
 	return 0;
 }
 
@@ -517,7 +532,9 @@ static int tick_sample(Manager *m, const HotShare *hs, CtlSample *ret)
 	CtlSample smp = { .now_ms = now_ms() };
 	int r;
 
-	r = damon_update_stats(&m->damon);
+	/* The levels refreshed the stats this interval already. */
+	r = m->stats_fresh ? 0 : damon_update_stats(&m->damon);
+	m->stats_fresh = false;
 	if (r < 0)
 		return r;
 	for (size_t s = 0; s < a->n; s++)

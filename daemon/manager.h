@@ -57,11 +57,14 @@ typedef struct Manager {
 	uint64_t measure_pulse; /* the pulse scheme's sz_tried at the last interval */
 	bool have_measure_pulse;
 	/* Why this interval's answer is no measurement, every time asked
-	 * (overlapping tried regions, level totals that disagree), or NULL. */
+	 * (overlapping tried regions, no apply pass), or NULL. */
 	const char *measure_bad;
-	char measure_bad_text[128]; /* what measure_bad points at when it has numbers */
-	uint64_t levels_nr_tried, levels_sz_tried; /* scheme 0's, for the region count */
-	size_t levels_regions;  /* the last region count they gave */
+	char measure_bad_text[160]; /* what measure_bad points at when it has numbers */
+	/* measure.source = "levels": the counters read_level_counters() read
+	 * at the last interval (none after staging). */
+	uint64_t levels_last[3 + CONFIG_MAX_TIERS * DAMON_MAX_LEVELS];
+	bool have_levels_last;
+	bool stats_fresh;       /* update_schemes_stats done this interval */
 	Controller ctl;
 	uint64_t digest;        /* damon_digest() of what we staged */
 	bool damon_stat_taken;
@@ -111,6 +114,10 @@ int manager_record(Manager *m);
 
 /* Stages the whole plan and records its digest. Returns 0 or -errno (logged). */
 int manager_stage(Manager *m);
+/* measure.source = "levels": reads the level schemes' counters that the
+ * next interval measures from, once the kdamond started or took a new plan;
+ * without them that interval only reads them. */
+void manager_levels_baseline(Manager *m);
 /* C's measure.metric against the kernel's DAMON: 0, or -EOPNOTSUPP (logged:
  * "kernel" where the kernel has no node_eligible_mem_bp). */
 int manager_check_metric(const Manager *m, const Config *c);

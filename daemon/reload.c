@@ -68,7 +68,7 @@ static int candidate_build(Manager *m, Candidate *c)
 	r = damon_plan_build(candidate_cfg(m, c), &c->map, &c->setup, &bad);
 	if (r < 0)
 		return manager_plan_error(candidate_cfg(m, c), r, bad);
-	damon_plan_fit_kernel(&c->setup.plan, candidate_cfg(m, c), &m->damon.feat);
+	damon_plan_fit_kernel(&c->setup.plan, &m->damon.feat);
 	return 0;
 }
 
@@ -174,6 +174,7 @@ static int apply_candidate(Manager *m, Candidate *c)
 	if (r < 0)
 		return r;
 	swap_in(m, c, true);
+	manager_levels_baseline(m);
 	return 1;
 }
 

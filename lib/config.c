@@ -821,7 +821,8 @@ static bool parse_measure(Parser *p, const config_setting_t *root, Config *c)
 	 * placed on their nodes and sampled in /proc/kpageflags ("regions"),
 	 * or a total per node and nr_accesses level from stat schemes
 	 * restricted to each node ("levels": a few dozen files whatever the
-	 * number of regions), or whichever the kernel answers well ("auto"). */
+	 * number of regions), or the one that suits every kernel ("auto",
+	 * the levels today). */
 	valid &= parse_choice(p, g, "source", config_source_names, &c->measure.source);
 	/* Whose eligible-memory metric the pairs' quota goals chase: dtierd's
 	 * ("userspace") or the kernel's own node_eligible_mem_bp ("kernel",

@@ -30,10 +30,9 @@ typedef struct TierConfig {
 } TierConfig;
 
 /* measure.source. LEVELS: per-node stat schemes, one per nr_accesses level,
- * read through update_schemes_tried_bytes (no region files, no kpageflags).
- * REGIONS: scheme 0's tried regions placed on their nodes and sampled in
- * /proc/kpageflags. AUTO: levels where a tried-bytes request waits for a
- * whole apply pass (damos_walk, 6.14+), regions before. */
+ * read as the growth of their sz_tried per apply pass (no region files, no
+ * kpageflags). REGIONS: scheme 0's tried regions placed on their nodes and
+ * sampled in /proc/kpageflags. AUTO: levels, which answer on every kernel. */
 enum { CONFIG_SOURCE_AUTO, CONFIG_SOURCE_REGIONS, CONFIG_SOURCE_LEVELS };
 /* "auto", "regions", "levels" */
 extern const char *const config_source_names[];

@@ -72,13 +72,14 @@ void damon_plan_ctl_params(const Config *c, CtlParams *ret)
 
 /* measure.source = "levels": per tier node, one stat scheme per nr_accesses
  * level, restricted to the node by the pairs' address filters. DAMON's
- * total_bytes of the scheme at level k is B(>= k), the bytes of the node's
+ * bytes per pass of the scheme at level k (its sz_tried's growth over the
+ * pulse's passes) is B(>= k), the bytes of the node's
  * regions with nr_accesses >= k; summed over the levels, the weight of a
  * region is its nr_accesses (metric_levels_hot). With aggr/sample levels
  * or fewer, one per value (exact); above that DAMON_MAX_LEVELS spread
  * evenly from the hot threshold to the maximum; fewer with many tiers, so
- * that every scheme fits in DAMON_MAX_SCHEMES. "auto" builds them too:
- * damon_plan_fit_kernel() drops them once the kernel is known. */
+ * that every scheme fits in DAMON_MAX_SCHEMES. "auto" is the levels:
+ * their counters answer on every kernel (manager.c). */
 static int build_levels(const Config *c, const NodeMap *map, DamonPlan *p, uint32_t nr_min, uint32_t age_min,
 			size_t *ret_bad_tier)
 {
@@ -201,16 +202,19 @@ int damon_plan_build(const Config *c, const NodeMap *map, DamonSetup *ret, size_
 			a->pair_scheme[s][d] = (int)p->n_schemes++;
 		}
 	a->n_schemes = p->n_schemes;
-	/* The pulse: a stat scheme every region matches, one page per window.
-	 * Its sz_tried grows whenever DAMON applied its schemes, hot or not,
-	 * so an empty measurement can tell "nothing hot" from "DAMON did not
-	 * get round to it" (6.12 at ~1 500 hot regions under TCG: runs of up
-	 * to four intervals with no apply pass at all, which scheme 0's own
-	 * sz_tried took for a hot set gone). One page per window keeps its
-	 * tried_regions to about one region. */
+	/* The pulse: a stat scheme every region matches. Its sz_tried grows
+	 * whenever DAMON applied its schemes, hot or not, so an empty
+	 * measurement can tell "nothing hot" from "DAMON did not get round to
+	 * it" (6.12 at ~1 500 hot regions under TCG: runs of up to four
+	 * intervals with no apply pass at all, which scheme 0's own sz_tried
+	 * took for a hot set gone). With the level schemes it has no quota:
+	 * every pass raises its sz_tried by the monitored bytes, which counts
+	 * the passes the levels' counters span. With tried regions, one page
+	 * per window keeps its own tried regions to about one. */
 	p->pulse = p->n_schemes++;
 	p->schemes[p->pulse] = (DamonScheme){ .action = "stat", .target_nid = -1, .sz_min = page, .armed = true,
-					      .quota_bytes = page, .reset_ms = a->window_ms };
+					      .quota_bytes = c->measure.source == CONFIG_SOURCE_REGIONS ? page : 0,
+					      .reset_ms = a->window_ms };
 	r = build_levels(c, map, p, nr_min, age_min, ret_bad_tier);
 	if (r < 0)
 		return r;
@@ -219,16 +223,9 @@ int damon_plan_build(const Config *c, const NodeMap *map, DamonSetup *ret, size_
 	return 0;
 }
 
-void damon_plan_fit_kernel(DamonPlan *p, const Config *c, const DamonFeatures *f)
+void damon_plan_fit_kernel(DamonPlan *p, const DamonFeatures *f)
 {
 	/* The pairs: 1 .. pulse - 1. */
 	for (size_t i = 1; i < p->n_schemes; i++)
 		p->schemes[i].goal = f->temporal && i < p->pulse;
-	/* Before damos_walk (6.14) a tried-bytes request answers nothing for
-	 * a scheme whose apply did not start within two apply intervals: 6.12
-	 * under TCG at ~1 300 regions left 5 of 6 requests empty (s22). */
-	if (c->measure.source == CONFIG_SOURCE_AUTO && !f->tried_walk && p->n_levels) {
-		p->n_schemes = p->levels_first;
-		p->n_levels = 0;
-	}
 }

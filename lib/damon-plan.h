@@ -49,7 +49,5 @@ int damon_plan_build(const Config *c, const NodeMap *map, DamonSetup *ret, size_
  *   within a window (temporal, 7.1+): it closes the quota as soon as the
  *   goal reads met. 6.12's consist tuner ramps x2 per window from 1 byte
  *   after every stop (12 s to one page at one-interval windows), so there
- *   the size quota alone is the actuator (no goal: esz = bytes).
- * - measure.source = "auto" keeps the level schemes only where tried-bytes
- *   requests wait for a whole apply pass (f->tried_walk). */
-void damon_plan_fit_kernel(DamonPlan *p, const Config *c, const DamonFeatures *f);
+ *   the size quota alone is the actuator (no goal: esz = bytes). */
+void damon_plan_fit_kernel(DamonPlan *p, const DamonFeatures *f);

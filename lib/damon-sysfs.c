@@ -121,7 +121,6 @@ static int probe(Damon *d)
 	f->tried_regions = sysfs_exists(fs, "%s/tried_regions", S);
 	f->goals = sysfs_exists(fs, "%s/quotas/goals", S);
 	f->core_filters = sysfs_exists(fs, "%s/core_filters", S);
-	f->tried_walk = sysfs_exists(fs, "%s/stats/sz_ops_filter_passed", S);
 	if (sysfs_exists(fs, "%s/target_nid", S)) {
 		char p[300];
 		snprintf(p, sizeof(p), "%s/action", S);
@@ -413,16 +412,6 @@ int damon_read_tried_regions(Damon *d, size_t scheme, TriedFields fields, Region
 
 	snprintf(dir, sizeof(dir), "%s/contexts/0/schemes/%zu/tried_regions", d->dir, scheme);
 	return tried_regions_read(d->fs, dir, fields, ret);
-}
-
-int damon_update_tried_bytes(Damon *d)
-{
-	return state_cmd(d, "update_schemes_tried_bytes");
-}
-
-int damon_read_total_bytes(Damon *d, size_t scheme, uint64_t *ret)
-{
-	return sysfs_read_u64(d->fs, ret, "%s/contexts/0/schemes/%zu/tried_regions/total_bytes", d->dir, scheme);
 }
 
 int damon_update_stats(Damon *d)

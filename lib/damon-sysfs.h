@@ -38,11 +38,6 @@ typedef struct DamonFeatures {
 	bool eligible_metric;  /* goals/N/target_metric accepts node_eligible_mem_bp, and goals/N/nid (7.2) */
 	bool core_filters;     /* schemes/N/core_filters (6.15) */
 	bool filter_allow;     /* filters/N/allow (6.14) */
-	/* update_schemes_tried_bytes waits until every scheme finished a whole
-	 * apply pass (damos_walk, 6.14; probed by its sibling
-	 * stats/sz_ops_filter_passed). Before, a scheme whose apply had not
-	 * started within two apply intervals answered nothing. */
-	bool tried_walk;
 } DamonFeatures;
 
 typedef struct DamonRange {
@@ -150,10 +145,6 @@ int damon_commit(Damon *d);
 int damon_set_goal(Damon *d, size_t scheme, uint64_t target, const uint64_t *current);
 int damon_commit_goals(Damon *d);
 
-/* update_schemes_tried_bytes (6.6): every scheme's tried_regions/total_bytes
- * afresh, no region directories; then scheme SCHEME's total. */
-int damon_update_tried_bytes(Damon *d);
-int damon_read_total_bytes(Damon *d, size_t scheme, uint64_t *ret);
 /* Refreshes and reads scheme SCHEME's tried regions (the files FIELDS
  * says). */
 int damon_update_tried_regions(Damon *d);

@@ -77,3 +77,14 @@ void metric_levels_hot(const uint64_t *level_bytes, const uint32_t *level_nr, si
 /* Shares in bp of BYTES[0..n), largest-remainder rounding so they sum to
  * exactly 10000 (all 0 when the total is 0). Pure. */
 void metric_shares_bp(const uint64_t *bytes, size_t n, uint32_t *ret_bp);
+
+/* measure.source = "levels": the level schemes' bytes per DAMON apply pass,
+ * from cumulative counters (stats/sz_tried, nr_tried) read at two times.
+ * PREV and NOW hold N counters; counter 0 is the pulse's sz_tried, which
+ * every pass raises by PASS_BYTES (it tries every monitored byte). Writes
+ * each counter's growth per pass to RET (RET[0]: the pulse's). Returns the
+ * passes in between (0: DAMON applied no scheme), or -ESTALE when a
+ * counter went back or the pulse grew by no near-whole number of passes
+ * (the schemes were restarted or replaced). Pure. */
+int metric_levels_per_pass(const uint64_t *prev, const uint64_t *now, size_t n, uint64_t pass_bytes,
+			   uint64_t *ret);

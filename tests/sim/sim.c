@@ -562,8 +562,9 @@ static void run_daemon(const Scenario *sc, SimKernel *k, Series *ser)
 	}
 	controller_init(&ctl, &x.ctl);
 	actuate_init(&st, &x.plan);
-	/* The simulated kernel keeps no tried bytes: "auto" measures regions. */
-	damon_plan_fit_kernel(&x.plan, &cfg, &(DamonFeatures){ .temporal = sc->tuner == SIM_TUNER_TEMPORAL });
+	/* The kernel model measures the hot share itself: the level and pulse
+	 * schemes in the plan go unread. */
+	damon_plan_fit_kernel(&x.plan, &(DamonFeatures){ .temporal = sc->tuner == SIM_TUNER_TEMPORAL });
 	for (size_t s = 0; s < n; s++)
 		for (size_t d = 0; d < n; d++) {
 			int i = x.act.pair_scheme[s][d];

@@ -424,7 +424,7 @@ static void note_pulses(FakeDamon *f, const char *kd)
 {
 	int ns = nr_of(f, kd, "contexts/0/schemes/nr_schemes");
 	f->pulse_mask = 0;
-	for (int s = 0; s < ns && s < 8; s++)
+	for (int s = 0; s < ns && s < 32; s++)
 		if (catch_all_stat(f, kd, s))
 			f->pulse_mask |= 1u << s;
 }
@@ -466,38 +466,89 @@ static uint64_t scheme_u64(FakeDamon *f, const char *kd, int s, const char *rel)
 	return v ? strtoull(v, NULL, 0) : 0;
 }
 
-/* update_schemes_tried_bytes: each scheme's total_bytes is the bytes of the
- * tried regions its nr_accesses/min admits, less what its address filters
- * (matching, reject) cut out: DAMON splits a region at a filter's edges. */
+/* What scheme S of kdamond KD tries in one pass: the bytes of the tried
+ * regions its nr_accesses/min admits, less what its address filters
+ * (matching, reject) cut out (DAMON splits a region at a filter's edges),
+ * and how many regions. A stat scheme with neither threshold nor quota
+ * tries every monitored byte. */
+static uint64_t pass_bytes(FakeDamon *f, const char *kd, int s, uint64_t *ret_nr)
+{
+	const char *fdir = f->shape->legacy_filters ? "filters" : "core_filters";
+	uint64_t nr_min = scheme_u64(f, kd, s, "access_pattern/nr_accesses/min"), total = 0;
+	char rel[128];
+
+	*ret_nr = 0;
+	if (nr_min == 0 && scheme_u64(f, kd, s, "quotas/bytes") == 0) {
+		char p[PATH_MAX + 64];
+		pathf(p, sizeof(p), "%s/contexts/0/targets/0/regions/nr_regions", kd);
+		const char *v = get(f, p);
+		int n = v ? atoi(v) : 0;
+		for (int i = 0; i < n; i++) {
+			char rel_r[64];
+			snprintf(rel_r, sizeof(rel_r), "../../targets/0/regions/%d/start", i);
+			uint64_t a = scheme_u64(f, kd, s, rel_r);
+			snprintf(rel_r, sizeof(rel_r), "../../targets/0/regions/%d/end", i);
+			total += scheme_u64(f, kd, s, rel_r) - a;
+			++*ret_nr;
+		}
+		return total;
+	}
+	snprintf(rel, sizeof(rel), "%s/nr_filters", fdir);
+	int nf = (int)scheme_u64(f, kd, s, rel);
+	for (size_t i = 0; !f->tried_unanswered && i < f->n_tried; i++) {
+		if (f->tried[i].nr_accesses < nr_min)
+			continue;
+		uint64_t bytes = f->tried[i].end - f->tried[i].start;
+		for (int k = 0; k < nf; k++) {
+			snprintf(rel, sizeof(rel), "%s/%d/addr_start", fdir, k);
+			uint64_t a = MAX(scheme_u64(f, kd, s, rel), f->tried[i].start);
+			snprintf(rel, sizeof(rel), "%s/%d/addr_end", fdir, k);
+			uint64_t b = MIN(scheme_u64(f, kd, s, rel), f->tried[i].end);
+			bytes -= b > a ? b - a : 0;
+		}
+		total += bytes;
+		*ret_nr += bytes > 0;
+	}
+	return total;
+}
+
+/* update_schemes_tried_bytes: each scheme's total_bytes, what it tries in
+ * a pass. */
 static void update_tried_bytes(FakeDamon *f, const char *kd)
 {
 	int ns = nr_of(f, kd, "contexts/0/schemes/nr_schemes");
-	const char *fdir = f->shape->legacy_filters ? "filters" : "core_filters";
 
 	for (int s = 0; s < ns; s++) {
-		uint64_t nr_min = scheme_u64(f, kd, s, "access_pattern/nr_accesses/min"), total = 0;
-		char rel[128], dir[PATH_MAX], v[32];
-		snprintf(rel, sizeof(rel), "%s/nr_filters", fdir);
-		int nf = (int)scheme_u64(f, kd, s, rel);
-		for (size_t i = 0; !f->tried_unanswered && i < f->n_tried; i++) {
-			if (f->tried[i].nr_accesses < nr_min)
-				continue;
-			uint64_t bytes = f->tried[i].end - f->tried[i].start;
-			for (int k = 0; k < nf; k++) {
-				snprintf(rel, sizeof(rel), "%s/%d/addr_start", fdir, k);
-				uint64_t a = MAX(scheme_u64(f, kd, s, rel), f->tried[i].start);
-				snprintf(rel, sizeof(rel), "%s/%d/addr_end", fdir, k);
-				uint64_t b = MIN(scheme_u64(f, kd, s, rel), f->tried[i].end);
-				bytes -= b > a ? b - a : 0;
-			}
-			total += bytes;
-		}
-		if (s == 0 && total)
-			total = (uint64_t)((int64_t)total + f->total0_skew);
+		char dir[PATH_MAX], v[32];
+		uint64_t nr, total = pass_bytes(f, kd, s, &nr);
 		pathf(dir, sizeof(dir), "%s/contexts/0/schemes/%d/tried_regions", kd, s);
 		remove_children(f, dir);
 		snprintf(v, sizeof(v), "%llu", (unsigned long long)total);
 		putf(f, dir, "total_bytes", v);
+	}
+}
+
+/* update_schemes_stats: passes_per_update more passes (none while the
+ * apply stalls), then every scheme's counters. */
+static void update_stats(FakeDamon *f, const char *kd)
+{
+	int ns = nr_of(f, kd, "contexts/0/schemes/nr_schemes");
+
+	for (int s = 0; s < ns && s < FAKE_MAX_SCHEMES; s++) {
+		char d[PATH_MAX + 32], val[32];
+		if (!f->apply_stalled && f->passes_per_update) {
+			uint64_t nr, bytes = pass_bytes(f, kd, s, &nr);
+			f->sz_tried[s] += f->passes_per_update * bytes;
+			f->nr_tried[s] += f->passes_per_update * nr;
+		} else if (!f->apply_stalled && s < 32 && (f->pulse_mask & 1u << s))
+			f->sz_tried[s] += 4096;
+		pathf(d, sizeof(d), "%s/contexts/0/schemes/%d/stats", kd, s);
+		snprintf(val, sizeof(val), "%llu", (unsigned long long)f->sz_applied[s]);
+		putf(f, d, "sz_applied", val);
+		snprintf(val, sizeof(val), "%llu", (unsigned long long)f->sz_tried[s]);
+		putf(f, d, "sz_tried", val);
+		snprintf(val, sizeof(val), "%llu", (unsigned long long)f->nr_tried[s]);
+		putf(f, d, "nr_tried", val);
 	}
 }
 
@@ -548,17 +599,7 @@ static int do_state(FakeDamon *f, const char *path, const char *v)
 		note_pulses(f, kd);
 	}
 	else if (strncmp(v, "update_schemes_stats", 20) == 0) {
-		int ns = nr_of(f, kd, "contexts/0/schemes/nr_schemes");
-		for (int s = 0; s < ns && s < 8; s++) {
-			char d[PATH_MAX + 32], val[32];
-			if (!f->apply_stalled && (f->pulse_mask & 1u << s))
-				f->sz_tried[s] += 4096;
-			pathf(d, sizeof(d), "%s/contexts/0/schemes/%d/stats", kd, s);
-			snprintf(val, sizeof(val), "%llu", (unsigned long long)f->sz_applied[s]);
-			putf(f, d, "sz_applied", val);
-			snprintf(val, sizeof(val), "%llu", (unsigned long long)f->sz_tried[s]);
-			putf(f, d, "sz_tried", val);
-		}
+		update_stats(f, kd);
 	} else if (strncmp(v, "update_schemes_tried_regions", 28) == 0) {
 		update_tried(f, kd);
 	} else if (strncmp(v, "update_schemes_tried_bytes", 26) == 0) {
@@ -676,7 +717,7 @@ static int hook(void *userdata, const char *path, const char *value)
 
 void fake_damon_init(FakeDamon *f, const FakeDamonShape *shape)
 {
-	*f = (FakeDamon){ .shape = shape };
+	*f = (FakeDamon){ .shape = shape, .passes_per_update = 1 };
 	f->root = tu_mkdtemp();
 	put(f, ADMIN "/kdamonds/nr_kdamonds", "0");
 	put(f, STAT_ENABLED, "N");

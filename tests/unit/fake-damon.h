@@ -55,6 +55,7 @@ typedef struct FakeWrite {
 } FakeWrite;
 
 #define FAKE_MAX_TRIED 16
+#define FAKE_MAX_SCHEMES 128
 
 typedef struct FakeDamon {
 	char *root;
@@ -77,15 +78,18 @@ typedef struct FakeDamon {
 	bool fail_stops_kdamond;
 
 	/* What the emulated kdamond reports on the update_* commands. */
-	uint64_t sz_applied[8];
-	uint64_t sz_tried[8];
+	uint64_t sz_applied[FAKE_MAX_SCHEMES];
+	uint64_t sz_tried[FAKE_MAX_SCHEMES];
+	uint64_t nr_tried[FAKE_MAX_SCHEMES];
+	/* Apply passes per update_schemes_stats, each adding to every
+	 * scheme's sz_tried and nr_tried what it tries of the tried list
+	 * (the whole monitored memory for a stat scheme with neither
+	 * threshold nor quota); 1 from fake_damon_init(). 0: the counters change
+	 * only as the test sets them (and the pulse's, below). */
+	unsigned passes_per_update;
 	/* The update writes no regions (total_bytes 0), as 6.12 did for about
 	 * half the requests while its kdamond went on trying them. */
 	bool tried_unanswered;
-	/* Added to scheme 0's total_bytes: 7.3 answered level totals that
-	 * differed from it by 8-580 KiB of 170-400 MiB (regions split or
-	 * merged between the schemes' passes). */
-	int64_t total0_skew;
 	/* The kdamond applies no scheme between two updates (6.12 under TCG
 	 * at ~1 500 hot regions): a stat scheme every region matches (the
 	 * pulse) tries nothing either; otherwise its sz_tried grows by a page

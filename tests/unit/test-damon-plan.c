@@ -112,21 +112,22 @@ static void test_plan_two_nodes(void **state)
 	assert_true(x.act.armed_window_ms == 500);
 	assert_true(x.act.window_cap_bytes == 256 * MIB / 2);
 	/* Goals only with the temporal tuner. */
-	damon_plan_fit_kernel(&x.plan, c, &(DamonFeatures){ .temporal = false });
+	damon_plan_fit_kernel(&x.plan, &(DamonFeatures){ .temporal = false });
 	for (size_t i = 1; i < x.plan.n_schemes; i++)
 		assert_false(x.plan.schemes[i].goal);
-	damon_plan_fit_kernel(&x.plan, c, &(DamonFeatures){ .temporal = true });
+	damon_plan_fit_kernel(&x.plan, &(DamonFeatures){ .temporal = true });
 	for (size_t i = 1; i < x.act.n_schemes; i++)
 		assert_true(x.plan.schemes[i].goal);
 	assert_false(x.plan.schemes[0].goal);
 	assert_int_equal(x.act.n_schemes, 3);
 	/* Last, the pulse: stat, every region (nr_accesses and age from 0),
-	 * armed, one page per one-aggregation window, no goal, no filters. */
+	 * armed, no goal, no filters; with the levels ("auto"), no quota, so
+	 * that it tries every byte in every pass. */
 	const DamonScheme *pu = &p->schemes[3];
 	assert_int_equal(p->pulse, 3);
 	assert_string_equal(pu->action, "stat");
 	assert_true(pu->armed && pu->nr_accesses_min == 0 && pu->age_min == 0 && pu->sz_min == 4096);
-	assert_true(pu->quota_bytes == 4096 && pu->reset_ms == 100);
+	assert_true(pu->quota_bytes == 0);
 	assert_false(pu->goal);
 	assert_int_equal(pu->n_reject, 0);
 
@@ -175,28 +176,23 @@ static void test_plan_levels(void **state)
 		}
 	/* Goals go to the pairs only; the pairs and actuation are as without
 	 * levels. */
-	damon_plan_fit_kernel(&x.plan, c, &(DamonFeatures){ .temporal = true });
+	damon_plan_fit_kernel(&x.plan, &(DamonFeatures){ .temporal = true });
 	for (size_t i = 1; i < x.plan.n_schemes; i++)
 		assert_int_equal(x.plan.schemes[i].goal, i < x.plan.pulse);
 	assert_int_equal(x.act.n_schemes, plain.act.n_schemes);
 	assert_int_equal(x.plan.pulse, plain.plan.pulse);
-	/* Asked for, they stay on a kernel before damos_walk too. */
-	damon_plan_fit_kernel(&x.plan, c, &(DamonFeatures){ .tried_walk = false });
-	assert_int_equal(x.plan.n_levels, 16);
+	/* The pulse counts the passes: with levels it has no quota. */
+	assert_int_equal(x.plan.schemes[x.plan.pulse].quota_bytes, 0);
+	assert_int_not_equal(plain.plan.schemes[plain.plan.pulse].quota_bytes, 0);
 	config_free(c);
 
-	/* "auto" (the default): levels where a tried-bytes request waits for
-	 * a whole apply pass (6.14+), the pairs and pulse alone before. */
+	/* "auto" (the default) is the levels, on every kernel. */
 	c = conf(TWO);
 	assert_int_equal(c->measure.source, CONFIG_SOURCE_AUTO);
 	assert_int_equal(damon_plan_build(c, &map, &x, &bad), 0);
-	DamonSetup walk = x;
-	damon_plan_fit_kernel(&walk.plan, c, &(DamonFeatures){ .tried_walk = true });
-	assert_int_equal(walk.plan.n_levels, 16);
-	assert_int_equal(walk.plan.n_schemes, 4 + 2 * 16);
-	damon_plan_fit_kernel(&x.plan, c, &(DamonFeatures){ .tried_walk = false });
-	assert_int_equal(x.plan.n_levels, 0);
-	assert_int_equal(x.plan.n_schemes, plain.plan.n_schemes);
+	damon_plan_fit_kernel(&x.plan, &(DamonFeatures){ .temporal = false });
+	assert_int_equal(x.plan.n_levels, 16);
+	assert_int_equal(x.plan.n_schemes, 4 + 2 * 16);
 	assert_int_equal(x.plan.pulse, plain.plan.pulse);
 	config_free(c);
 

@@ -755,8 +755,9 @@ static void start_with_hot_regions(Env *e)
 {
 	FakeDamon *f = &e->f;
 
-	/* The regions source, which "auto" picks before 6.14. */
+	/* The regions source; scheme 0's counters as each test sets them. */
 	write_conf(e, conf_text("measure = { source = \"regions\"; };\n", 6000));
+	f->passes_per_update = 0;
 	f->n_tried = 2;
 	f->tried[0].start = 16 * MIB_;
 	f->tried[0].end = 64 * MIB_;
@@ -789,10 +790,11 @@ static void assert_pairs_stopped(Env *e)
 		assert_int_equal(e->m.act.committed_quota[i], ACTUATE_STOP_QUOTA);
 }
 
-/* measure.source = "levels": the share from the level schemes' totals, no
- * region files: 48 MiB at 20 of 20 on node 0, 16 MiB at 10 of 20 on node 1
- * (8 MiB hot) read 48 / 56 = 85.71 %. */
-static void start_levels(Env *e, const char *extra)
+/* measure.source = "levels": the share from the level schemes' counters,
+ * no region files: 48 MiB at 20 of 20 on node 0, 16 MiB at 10 of 20 on
+ * node 1 (8 MiB hot) read 48 / 56 = 85.71 %. The fake kdamond makes
+ * PASSES apply passes between two stats updates. */
+static void start_levels(Env *e, const char *extra, unsigned passes)
 {
 	FakeDamon *f = &e->f;
 
@@ -805,68 +807,57 @@ static void start_levels(Env *e, const char *extra)
 	f->tried[1].end = 8 * 128 * MIB_ + 16 * MIB_;
 	f->tried[1].nr_accesses = 10;
 	f->tried[0].age = f->tried[1].age = 100;
+	f->passes_per_update = passes;
 	start_ok(e);
 	fake_damon_log_clear(f);
 }
 
+/* The counters read once the kdamond started are where the first interval
+ * measures from: their growth per pass is the measurement, from one stats
+ * update an interval and no tried-regions or tried-bytes request. */
 static void test_levels_measure(void **state)
 {
 	Env *e = *state;
 	FakeDamon *f = &e->f;
 
-	start_levels(e, "measure = { source = \"levels\"; };\n");
+	start_levels(e, "measure = { source = \"levels\"; };\n", 3);
 	assert_int_equal(tick(e), 0);
-	assert_int_equal(count_writes(f, "update_schemes_tried_bytes"), 1);
+	assert_int_equal(count_writes(f, "update_schemes_stats"), 1);
+	assert_int_equal(count_writes(f, "update_schemes_tried_bytes"), 0);
 	assert_int_equal(count_writes(f, "update_schemes_tried_regions"), 0);
 	assert_int_equal(status_share(e, 0), 8571);
+	assert_int_equal(status_hot_kib(e, 0), 48 * 1024);
+	/* The node-1 region cools to 5 of 20: 48 / 52 = 92.31 %. */
+	f->tried[1].nr_accesses = 5;
+	assert_int_equal(tick(e), 0);
+	assert_int_equal(status_share(e, 0), 9231);
 }
 
-/* The nodes' lowest levels and scheme 0 see the same regions in one pass,
- * but 7.3 answered totals up to 580 KiB apart in 400 MiB: within 0.5 %
- * they are one answer; further apart, the answer is asked again and, still
- * apart, the levels are measured with a warning. */
-static void test_levels_totals_disagree(void **state)
+/* An interval in which DAMON applied no scheme has no measurement: the
+ * status stays as it was. Counters that went back (a restarted kdamond)
+ * are read afresh, and the next interval measures from them. */
+static void test_levels_no_pass(void **state)
 {
 	Env *e = *state;
 	FakeDamon *f = &e->f;
 
-	start_levels(e, NULL); /* "auto" on 7.3: levels */
+	start_levels(e, NULL, 1); /* "auto": levels */
 	assert_int_not_equal(e->m.setup.plan.n_levels, 0);
-	f->total0_skew = -(int64_t)(256 * 1024); /* 0.39 % of 64 MiB */
 	assert_int_equal(tick(e), 0);
-	assert_int_equal(count_writes(f, "update_schemes_tried_bytes"), 1);
-	assert_int_equal(status_share(e, 0), 8571);
-
-	f->total0_skew = 1 * MIB_; /* 1.6 % */
-	f->tried[0].nr_accesses = 10; /* 24 of 40 MiB hot on node 0: 75 % */
-	fake_damon_log_clear(f);
-	size_t from = n_logged;
+	assert_int_equal(status_hot_kib(e, 0), 48 * 1024);
+	f->apply_stalled = true;
+	f->tried[0].nr_accesses = 10; /* 24 MiB hot on node 0 */
 	assert_int_equal(tick(e), 0);
-	assert_int_equal(count_writes(f, "update_schemes_tried_bytes"), 1 + MANAGER_TRIED_REREADS);
-	/* Still apart after the rereads: the levels are measured, and that is
-	 * said. */
-	assert_non_null(find_logged(from, NULL, "measuring from the level schemes although level totals of"));
+	assert_int_equal(status_hot_kib(e, 0), 48 * 1024);
+	f->apply_stalled = false;
+	assert_int_equal(tick(e), 0);
 	assert_int_equal(status_hot_kib(e, 0), 24 * 1024);
-	f->total0_skew = 0;
-	fake_damon_log_clear(f);
+	memset(f->sz_tried, 0, sizeof(f->sz_tried));
+	f->tried[0].nr_accesses = 20;
 	assert_int_equal(tick(e), 0);
-	assert_int_equal(count_writes(f, "update_schemes_tried_bytes"), 1);
-}
-
-/* "auto" before damos_walk (6.12): no level schemes, the tried regions. */
-static void test_auto_source_before_walk(void **state)
-{
-	Env *e = *state;
-	FakeDamon *f = &e->f;
-
-	f->shape = &FAKE_DAMON_6_12;
-	start_levels(e, NULL);
-	assert_string_equal(fake_damon_get(f, K0 "/contexts/0/schemes/nr_schemes"), "4");
-	f->sz_tried[0] = 64 * MIB_;
+	assert_int_equal(status_hot_kib(e, 0), 24 * 1024);
 	assert_int_equal(tick(e), 0);
-	assert_int_equal(count_writes(f, "update_schemes_tried_bytes"), 0);
-	assert_int_equal(count_writes(f, "update_schemes_tried_regions"), 1);
-	assert_int_equal(status_share(e, 0), 8571);
+	assert_int_equal(status_hot_kib(e, 0), 48 * 1024);
 }
 
 /* One interval that asks MANAGER_TRIED_REREADS more times and then has no
@@ -1418,8 +1409,7 @@ int main(void)
 		T(test_no_tiers_cannot_tell),
 		T(test_unanswered_measurement_skipped),
 		T(test_levels_measure),
-		T(test_levels_totals_disagree),
-		T(test_auto_source_before_walk),
+		T(test_levels_no_pass),
 		T(test_blind_push_stops_at_the_error),
 		T(test_no_apply_pass_is_no_measurement),
 		T(test_overlapping_regions_skipped),
