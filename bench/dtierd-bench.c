@@ -52,11 +52,12 @@
 #define KDAMOND DAMON_ADMIN "/kdamonds/0"
 #define TRIED KDAMOND "/contexts/0/schemes/0/tried_regions"
 /* measure.source = "levels": one stat scheme per node and nr_accesses level
- * from MIN_NR to MAX_NR (damon-plan.c build_levels), after scheme 0, the
- * pairs and the pulse. */
+ * from MIN_NR to MAX_NR (damon-plan.c build_levels), after scheme 0; then
+ * the pairs and the pulse. */
 #define N_LEVELS (MAX_NR - MIN_NR + 1)
-#define PULSE(n_nodes) (1 + (size_t)(n_nodes) * ((n_nodes) - 1))
-#define LEVELS_FIRST(n_nodes) (PULSE(n_nodes) + 1)
+#define LEVELS_FIRST 1
+#define LEVELS_END(n_nodes) (LEVELS_FIRST + (size_t)(n_nodes) * N_LEVELS)
+#define PULSE(n_nodes) (LEVELS_END(n_nodes) + (size_t)(n_nodes) * ((n_nodes) - 1))
 /* Apply passes in one interval: a 1 s interval over 100 ms aggregations. */
 #define LEVEL_PASSES 10
 
@@ -324,11 +325,10 @@ static void put_levels(const char *root, const Layout *L, const Truth *t, size_t
 		}
 	}
 	put(root, KDAMOND "/state", "on\n");
-	size_t n_schemes = LEVELS_FIRST(L->n_nodes) + (size_t)L->n_nodes * N_LEVELS;
-	for (size_t s = 0; s < n_schemes; s++) {
+	for (size_t s = 0; s <= PULSE(L->n_nodes); s++) {
 		uint64_t sz = s == 0 ? sz0 : s == PULSE(L->n_nodes) ? monitored : 0;
-		if (s >= LEVELS_FIRST(L->n_nodes))
-			sz = bytes[(s - LEVELS_FIRST(L->n_nodes)) / N_LEVELS][(s - LEVELS_FIRST(L->n_nodes)) % N_LEVELS];
+		if (s >= LEVELS_FIRST && s < LEVELS_END(L->n_nodes))
+			sz = bytes[(s - LEVELS_FIRST) / N_LEVELS][(s - LEVELS_FIRST) % N_LEVELS];
 		snprintf(rel, sizeof(rel), KDAMOND "/contexts/0/schemes/%zu/stats", s);
 		mkdirs(root, rel);
 		snprintf(rel + strlen(rel), sizeof(rel) - strlen(rel), "/sz_tried");
@@ -523,7 +523,7 @@ static void run_levels(Sysfs *fs, int n_nodes, uint64_t monitored, const uint32_
 		if (r >= 0)
 			r = damon_read_nr_tried(&d, 0, &now[2]);
 		for (size_t i = 0; r >= 0 && i < (size_t)n_nodes * N_LEVELS; i++)
-			r = damon_read_sz_tried(&d, LEVELS_FIRST(n_nodes) + i, &now[3 + i]);
+			r = damon_read_sz_tried(&d, LEVELS_FIRST + i, &now[3 + i]);
 		if (r < 0)
 			die("level counters", -r);
 		if (metric_levels_per_pass(last, now, n, monitored, per) != LEVEL_PASSES)

@@ -188,8 +188,11 @@ int manager_stage(Manager *m)
 	if (r < 0)
 		return r;
 	m->stage_dirty = false;
-	/* The schemes may be new: their counters start over. */
+	/* The schemes may be new, and at new indices (the pulse follows the
+	 * levels and the pairs): their counters start over. */
 	m->have_levels_last = false;
+	m->have_measure_tried = false;
+	m->have_measure_pulse = false;
 	return manager_record(m);
 }
 
@@ -578,14 +581,13 @@ static int tick_sample(Manager *m, const HotShare *hs, CtlSample *ret)
 static int tick_actuate(Manager *m, const Actuation *a)
 {
 	DamonPlan *p = &m->setup.plan;
-	/* The pairs' schemes: 1 .. n_pairs_end - 1 (not the pulse). */
-	size_t n_pairs_end = m->setup.act.n_schemes;
+	const size_t first = m->setup.act.pairs_first, end = m->setup.act.pairs_end;
 	bool full = a->full_commit || m->stage_dirty;
 	int r;
 
 	bool goals = false;
 
-	for (size_t i = 1; i < n_pairs_end; i++) {
+	for (size_t i = first; i < end; i++) {
 		p->schemes[i].goal_target = a->goal_target[i];
 		p->schemes[i].goal_current = a->goal_current[i];
 		goals = goals || p->schemes[i].goal;
@@ -603,7 +605,7 @@ static int tick_actuate(Manager *m, const Actuation *a)
 		if (r < 0)
 			return r;
 	}
-	for (size_t i = 1; i < n_pairs_end; i++) {
+	for (size_t i = first; i < end; i++) {
 		if (!p->schemes[i].goal)
 			continue;
 		r = damon_set_goal(&m->damon, i, a->goal_target[i], p->schemes[i].goal_eligible ? NULL : &a->goal_current[i]);
@@ -612,7 +614,7 @@ static int tick_actuate(Manager *m, const Actuation *a)
 	}
 	if (!full)
 		return goals ? damon_commit_goals(&m->damon) : 0;
-	for (size_t i = 1; i < n_pairs_end; i++) {
+	for (size_t i = first; i < end; i++) {
 		r = damon_stage_scheme_values(&m->damon, i, &p->schemes[i]);
 		if (r < 0)
 			return r;
@@ -663,6 +665,11 @@ static const char *measurement_unanswered(Manager *m, const HotShare *hs)
 {
 	if (m->measure_bad)
 		return m->measure_bad;
+	/* The levels judged their own counters (read_levels_per_pass). */
+	if (m->setup.plan.n_levels) {
+		m->last_n_regions = hs->n_regions;
+		return NULL;
+	}
 	size_t pulse = m->setup.plan.pulse;
 	bool grew = sz_tried_grew(m, 0, &m->measure_tried, &m->have_measure_tried, false);
 	/* Without a pulse to read, as before it: not grown is gone. */

@@ -89,7 +89,7 @@ void actuate_decide(const ActuateParams *p, const ActuateState *st, const CtlDec
 		}
 	/* A goals-only commit changes no quota. */
 	if (!a.full_commit)
-		for (size_t i = 1; i < p->n_schemes; i++) {
+		for (size_t i = p->pairs_first; i < p->pairs_end; i++) {
 			a.quota[i] = st->committed_quota[i];
 			a.reset_ms[i] = st->committed_reset_ms[i];
 		}
@@ -100,7 +100,7 @@ void actuate_committed(ActuateState *st, const ActuateParams *p, const Actuation
 {
 	if (!a->full_commit)
 		return;
-	for (size_t i = 1; i < p->n_schemes; i++) {
+	for (size_t i = p->pairs_first; i < p->pairs_end; i++) {
 		st->committed_quota[i] = a->quota[i];
 		st->committed_reset_ms[i] = a->reset_ms[i];
 	}

@@ -15,7 +15,7 @@
 typedef struct ActuateParams {
 	size_t n;                       /* tier nodes */
 	int pair_scheme[CTL_N][CTL_N];  /* scheme index of s->d, -1 on the diagonal */
-	size_t n_schemes;               /* scheme 0 and the pairs (1 .. n_schemes - 1) */
+	size_t pairs_first, pairs_end;  /* the pairs' schemes: pairs_first .. pairs_end - 1 */
 	uint64_t window_ms;             /* first (disarmed) charge window: one aggregation */
 	uint64_t armed_window_ms;       /* charge window once armed: half an interval */
 	uint64_t interval_ms;

@@ -555,7 +555,7 @@ static void run_daemon(const Scenario *sc, SimKernel *k, Series *ser)
 	/* Exploration knobs the daemon leaves at the controller's defaults. */
 	x.ctl.gain_pct = sc->gain_pct;
 	x.ctl.unseen_tau_ms = sc->unseen_tau_ms;
-	for (size_t i = 1; sc->set_weights && i < x.plan.n_schemes; i++) {
+	for (size_t i = x.act.pairs_first; sc->set_weights && i < x.act.pairs_end; i++) {
 		x.plan.schemes[i].weight_sz = sc->weights[0];
 		x.plan.schemes[i].weight_nr_accesses = sc->weights[1];
 		x.plan.schemes[i].weight_age = sc->weights[2];

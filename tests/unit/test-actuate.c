@@ -13,11 +13,11 @@
 #define MIB (1ULL << 20)
 #define PAGE 4096ULL
 
-/* Two nodes, schemes 1 (0 -> 1) and 2 (1 -> 0); 1 s intervals, 100 ms
- * windows, 256 MiB/s. */
+/* Two nodes, schemes 1 (0 -> 1) and 2 (1 -> 0), then the pulse (3); 1 s
+ * intervals, 100 ms windows, 256 MiB/s. */
 static ActuateParams params(void)
 {
-	ActuateParams p = { .n = 2, .n_schemes = 3, .window_ms = 100, .armed_window_ms = 500,
+	ActuateParams p = { .n = 2, .pairs_first = 1, .pairs_end = 3, .window_ms = 100, .armed_window_ms = 500,
 			    .interval_ms = 1000, .window_cap_bytes = 256 * MIB / 2 };
 	p.pair_scheme[0][0] = p.pair_scheme[1][1] = -1;
 	p.pair_scheme[0][1] = 1;
@@ -27,7 +27,7 @@ static ActuateParams params(void)
 
 static DamonPlan plan(void)
 {
-	DamonPlan pl = { .n_schemes = 3 };
+	DamonPlan pl = { .n_schemes = 4, .pulse = 3 };
 	pl.schemes[1].quota_bytes = pl.schemes[2].quota_bytes = PAGE;
 	return pl;
 }

@@ -65,21 +65,27 @@ static void test_plan_two_nodes(void **state)
 	assert_true(p->regions[2].start == 20 * BLK && p->regions[2].end == 21 * BLK);
 	assert_true(p->sample_us == 5000 && p->aggr_us == 100000);
 
-	/* Scheme 0 measures: stat, no quota, no filters, armed. The pairs,
-	 * the pulse, then the level schemes of measure.source = "auto"
-	 * (test_plan_levels). */
-	assert_int_equal(p->pulse, 3);
+	/* Scheme 0 measures: stat, no quota, no filters, armed. Then the
+	 * level schemes of measure.source = "auto" (test_plan_levels), the
+	 * pairs and the pulse: a scheme that splits a region hides its tail
+	 * from every later one in that pass, so the measurement comes before
+	 * the pairs' quotas cut the regions they migrate. */
+	assert_int_equal(p->levels_first, 1);
+	assert_int_equal(x.act.pairs_first, 1 + 2 * 16);
+	assert_int_equal(x.act.pairs_end, 3 + 2 * 16);
+	assert_int_equal(p->pulse, 3 + 2 * 16);
 	assert_int_equal(p->n_schemes, 4 + 2 * 16);
 	assert_string_equal(p->schemes[0].action, "stat");
 	assert_true(p->schemes[0].armed && p->schemes[0].quota_bytes == 0 && p->schemes[0].n_reject == 0);
 	assert_int_equal(p->schemes[0].nr_accesses_min, 5); /* 25 % of 20 samples */
 	assert_int_equal(p->schemes[0].age_min, 10);        /* 1000 ms / 100 ms */
 
-	/* 0 -> 1 is scheme 1, 1 -> 0 scheme 2; disarmed, one page, goal met. */
-	assert_int_equal(x.act.pair_scheme[0][1], 1);
-	assert_int_equal(x.act.pair_scheme[1][0], 2);
+	/* 0 -> 1 is the first pair, 1 -> 0 the second; disarmed, one page,
+	 * goal met. */
+	assert_int_equal(x.act.pair_scheme[0][1], x.act.pairs_first);
+	assert_int_equal(x.act.pair_scheme[1][0], x.act.pairs_first + 1);
 	assert_int_equal(x.act.pair_scheme[0][0], -1);
-	const DamonScheme *s01 = &p->schemes[1], *s10 = &p->schemes[2];
+	const DamonScheme *s01 = &p->schemes[x.act.pairs_first], *s10 = &p->schemes[x.act.pairs_first + 1];
 	assert_string_equal(s01->action, "migrate_hot");
 	assert_int_equal(s01->target_nid, 1);
 	assert_false(s01->armed);
@@ -116,15 +122,12 @@ static void test_plan_two_nodes(void **state)
 	for (size_t i = 1; i < x.plan.n_schemes; i++)
 		assert_false(x.plan.schemes[i].goal);
 	damon_plan_fit_kernel(&x.plan, &(DamonFeatures){ .temporal = true });
-	for (size_t i = 1; i < x.act.n_schemes; i++)
-		assert_true(x.plan.schemes[i].goal);
-	assert_false(x.plan.schemes[0].goal);
-	assert_int_equal(x.act.n_schemes, 3);
+	for (size_t i = 0; i < x.plan.n_schemes; i++)
+		assert_int_equal(x.plan.schemes[i].goal, i >= x.act.pairs_first && i < x.act.pairs_end);
 	/* Last, the pulse: stat, every region (nr_accesses and age from 0),
 	 * armed, no goal, no filters; with the levels ("auto"), no quota, so
 	 * that it tries every byte in every pass. */
-	const DamonScheme *pu = &p->schemes[3];
-	assert_int_equal(p->pulse, 3);
+	const DamonScheme *pu = &p->schemes[p->pulse];
 	assert_string_equal(pu->action, "stat");
 	assert_true(pu->armed && pu->nr_accesses_min == 0 && pu->age_min == 0 && pu->sz_min == 4096);
 	assert_true(pu->quota_bytes == 0);
@@ -135,8 +138,8 @@ static void test_plan_two_nodes(void **state)
 	config_free(c);
 }
 
-/* measure.source = "levels": after the pulse, one stat scheme per node
- * and nr_accesses level, restricted to the node like the pair from it. */
+/* measure.source = "levels": after scheme 0, one stat scheme per node and
+ * nr_accesses level, restricted to the node like the pair from it. */
 static void test_plan_levels(void **state)
 {
 	NodeMap map;
@@ -150,6 +153,9 @@ static void test_plan_levels(void **state)
 	assert_int_equal(damon_plan_build(c, &map, &plain, &bad), 0);
 	assert_int_equal(plain.plan.n_levels, 0);
 	assert_int_equal(plain.plan.n_schemes, 4);
+	/* Without levels: scheme 0, the pairs, the pulse. */
+	assert_int_equal(plain.act.pairs_first, 1);
+	assert_int_equal(plain.plan.pulse, 3);
 	config_free(c);
 
 	snprintf(text, sizeof(text), "%smeasure = { source = \"levels\"; };\n", TWO);
@@ -158,7 +164,7 @@ static void test_plan_levels(void **state)
 	const DamonPlan *p = &x.plan;
 	/* Hot from 5 of 20 samples: levels 5, 6, ..., 20, one per value. */
 	assert_int_equal(p->n_levels, 16);
-	assert_int_equal(p->levels_first, 4);
+	assert_int_equal(p->levels_first, 1);
 	assert_int_equal(p->n_schemes, 4 + 2 * 16);
 	for (size_t j = 0; j < p->n_levels; j++)
 		assert_int_equal(p->level_nr[j], 5 + j);
@@ -174,13 +180,14 @@ static void test_plan_levels(void **state)
 			assert_int_equal(sc->n_reject, pair->n_reject);
 			assert_memory_equal(sc->reject, pair->reject, pair->n_reject * sizeof(pair->reject[0]));
 		}
-	/* Goals go to the pairs only; the pairs and actuation are as without
-	 * levels. */
+	/* Goals go to the pairs only; the pairs follow the levels, the pulse
+	 * the pairs. */
 	damon_plan_fit_kernel(&x.plan, &(DamonFeatures){ .temporal = true });
-	for (size_t i = 1; i < x.plan.n_schemes; i++)
-		assert_int_equal(x.plan.schemes[i].goal, i < x.plan.pulse);
-	assert_int_equal(x.act.n_schemes, plain.act.n_schemes);
-	assert_int_equal(x.plan.pulse, plain.plan.pulse);
+	for (size_t i = 0; i < x.plan.n_schemes; i++)
+		assert_int_equal(x.plan.schemes[i].goal, i >= x.act.pairs_first && i < x.act.pairs_end);
+	assert_int_equal(x.act.pairs_first, p->levels_first + 2 * p->n_levels);
+	assert_int_equal(x.act.pairs_end - x.act.pairs_first, plain.act.pairs_end - plain.act.pairs_first);
+	assert_int_equal(x.plan.pulse, x.act.pairs_end);
 	/* The pulse counts the passes: with levels it has no quota. */
 	assert_int_equal(x.plan.schemes[x.plan.pulse].quota_bytes, 0);
 	assert_int_not_equal(plain.plan.schemes[plain.plan.pulse].quota_bytes, 0);
@@ -193,7 +200,7 @@ static void test_plan_levels(void **state)
 	damon_plan_fit_kernel(&x.plan, &(DamonFeatures){ .temporal = false });
 	assert_int_equal(x.plan.n_levels, 16);
 	assert_int_equal(x.plan.n_schemes, 4 + 2 * 16);
-	assert_int_equal(x.plan.pulse, plain.plan.pulse);
+	assert_int_equal(x.plan.pulse, x.plan.n_schemes - 1);
 	config_free(c);
 
 	/* A finer sampling than levels: 20 spread from the threshold. */

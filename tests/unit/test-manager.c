@@ -536,12 +536,13 @@ static void test_reload_to_kernel_metric(void **state)
 	size_t from = n_logged;
 	manager_reload(&e->m);
 	assert_non_null(find_logged(from, MSGID_RELOAD_ACCEPTED, "a new DAMON plan committed"));
-	for (int i = 1; i <= 2; i++) {
+	for (int d = 0; d <= 1; d++) {
 		char p[128];
+		int i = e->m.setup.act.pair_scheme[1 - d][d];
 		snprintf(p, sizeof(p), K0 "/contexts/0/schemes/%d/quotas/goals/0/target_metric", i);
 		assert_string_equal(fake_damon_get(f, "%s", p), "node_eligible_mem_bp");
 		snprintf(p, sizeof(p), K0 "/contexts/0/schemes/%d/quotas/goals/0/nid", i);
-		assert_string_equal(fake_damon_get(f, "%s", p), i == 1 ? "1" : "0");
+		assert_string_equal(fake_damon_get(f, "%s", p), d == 1 ? "1" : "0");
 	}
 	fake_damon_log_clear(f);
 	assert_int_equal(tick(e), 0);
@@ -786,7 +787,7 @@ static void start_pushing(Env *e)
 /* Every pair scheme's committed quota is the stop quota (nothing moves). */
 static void assert_pairs_stopped(Env *e)
 {
-	for (size_t i = 1; i < e->m.setup.act.n_schemes; i++)
+	for (size_t i = e->m.setup.act.pairs_first; i < e->m.setup.act.pairs_end; i++)
 		assert_int_equal(e->m.act.committed_quota[i], ACTUATE_STOP_QUOTA);
 }
 
