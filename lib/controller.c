@@ -120,6 +120,21 @@ static uint64_t hot_part(const Controller *c, const CtlSample *s, size_t src, ui
 	return (uint64_t)((unsigned __int128)bytes * hot / region);
 }
 
+/* The bytes DAMON must migrate out of node SRC to move HOT bytes of its
+ * hot memory: hot_part() the other way round. A pair's quota and what it
+ * applied count whole regions; asked for the hot bytes alone, a push out
+ * of s20's fragmented hot set (48 KiB islands in ~512 KiB regions, the
+ * regions 6.5 times the hot memory) moved a sixth of each step and node 0
+ * took 120 s to climb from 0 to 55 % of a 60 % target (6.12). */
+static uint64_t region_part(const CtlSample *s, size_t src, uint64_t hot)
+{
+	uint64_t h = s->hot_bytes[src], region = s->region_bytes[src];
+
+	if (!h || region <= h)
+		return hot;
+	return (uint64_t)((unsigned __int128)hot * region / h);
+}
+
 /* What moved since the last step, per pair, and its hot part per node
  * (counters only grow; a smaller value means the scheme was recreated). */
 static void account_moves(Controller *c, const CtlSample *s, CtlDecision *d, uint64_t *moved_in,
@@ -371,7 +386,8 @@ static uint32_t worst_median_error(Controller *c, CtlDecision *d)
 /* The band with hysteresis: stop inside the deadband; resume only when the
  * median of the last (up to five, at least three) estimates is past twice
  * the deadband. An operator is told "reached" only once the measurement
- * itself shows it: no bytes still counted as unseen, nothing settling (seen
+ * itself shows it: no pair running or moving (still_moving), no bytes
+ * still counted as unseen, nothing settling (seen
  * on 7.3: announced at 62.2 % on an estimate with bytes in flight, while the
  * workload sat at 58.3 %), on an estimate itself inside the deadband: the
  * hysteresis keeps an outlier in band, but shown it would be a false
@@ -441,13 +457,28 @@ static void plan_flows(const Controller *c, const CtlSample *s, const int32_t *e
 		need[src] += amount_bp;
 		if (c->ever_moved[dst][src] && s->now_ms - c->last_move_ms[dst][src] < c->p.hold_ms)
 			continue;
-		uint64_t bytes = (uint64_t)((unsigned __int128)est_total * (uint64_t)amount_bp / 10000);
+		uint64_t hot = (uint64_t)((unsigned __int128)est_total * (uint64_t)amount_bp / 10000);
+		uint64_t bytes = region_part(s, src, hot);
 		d->need_bytes[src][dst] += bytes;
 		bytes = bytes * c->p.gain_pct / 100;
 		bytes = CLAMP(bytes, c->p.min_bytes_per_tick, c->p.max_bytes_per_tick);
 		d->run[src][dst] = true;
 		d->bytes_per_tick[src][dst] += bytes;
 	}
+}
+
+/* Whether a pair ran in the last decision or moved since: a stop takes
+ * effect at the next charge window, and the window already running can
+ * still migrate. 6.12, s16: "reached 58.50 %" went out in the interval the
+ * push stopped; one more 2 MiB folio moved after it, and the workload held
+ * 62.50 % from then on, inside the THP band, so nothing corrected it. */
+static bool still_moving(const Controller *c, const CtlDecision *d)
+{
+	for (size_t i = 0; i < c->p.n; i++)
+		for (size_t j = 0; j < c->p.n; j++)
+			if (c->ran[i][j] || d->moved[i][j])
+				return true;
+	return false;
 }
 
 void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
@@ -458,6 +489,7 @@ void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 	memset(d, 0, sizeof(*d));
 	account_moves(c, s, d, moved_in, moved_out);
 	learn_full(c, s, d);
+	bool moving = still_moving(c, d);
 	memset(c->ran, 0, sizeof(c->ran));
 	uint64_t est_total = estimate_unseen(c, s, moved_in, moved_out, est, &unseen_any);
 	est_total = drop_phantoms(c, s, est, est_total);
@@ -483,7 +515,7 @@ void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 		worst = MAX(worst, (uint32_t)abs(err[i]));
 	}
 	uint32_t worst_median = worst_median_error(c, d);
-	judge_band(c, d, worst, worst_median, !unseen_any && !d->settling);
+	judge_band(c, d, worst, worst_median, !unseen_any && !d->settling && !moving);
 	if (!c->in_band && !d->settling)
 		plan_flows(c, s, err, est_total, d);
 	memcpy(c->ran, d->run, sizeof(c->ran));

@@ -91,6 +91,8 @@ typedef struct CtlDecision {
 	bool clamped[CTL_N];
 	bool full[CTL_N];             /* clamped to what it holds: DAMON could not migrate more into it */
 	bool run[CTL_N][CTL_N];
+	/* What each pair should migrate, in DAMON's bytes: whole regions, the
+	 * cold pages in them too (controller.c region_part). */
 	uint64_t bytes_per_tick[CTL_N][CTL_N];
 	uint64_t need_bytes[CTL_N][CTL_N];  /* the error a running pair works off, before the gain */
 	uint64_t moved[CTL_N][CTL_N]; /* bytes moved since the previous step */

@@ -275,11 +275,15 @@ static void test_deadband_hysteresis(void **state)
 	assert_false(d.in_band);
 	assert_true(d.run[1][0]);
 
-	/* Inside (error 100 <= 150): stops, REACHED once. */
+	/* Inside (error 100 <= 150): stops. REACHED once, when the interval
+	 * after the stop shows nothing running or moving: the charge window
+	 * already running can still migrate. */
 	step_at(&c, &t, 590, &d);
 	assert_true(d.in_band);
-	assert_true(d.events & CTL_EV_REACHED);
+	assert_false(d.events & CTL_EV_REACHED);
 	assert_false(any_run(&d, 2));
+	step_at(&c, &t, 590, &d);
+	assert_int_equal(d.events, CTL_EV_REACHED);
 	step_at(&c, &t, 590, &d);
 	assert_int_equal(d.events, 0);
 
@@ -323,6 +327,49 @@ static void test_deadband_hysteresis(void **state)
 	assert_false(d.events & CTL_EV_REACHED);
 	assert_true(d.run[0][1]);
 	assert_false(d.run[1][0]);
+}
+
+/* A settled 60/40 controller past its first interval with S on the
+ * nodes (all on node 1): pushing 1 -> 0. */
+static void start_push(Controller *c, const CtlParams *p, const CtlSample *s, CtlDecision *d)
+{
+	controller_init(c, p);
+	controller_step(c, s, d); /* warm-up: the first interval only measures */
+	controller_step(c, s, d);
+	assert_true(d->run[1][0]);
+}
+
+/* 6.12, s16: the push stopped inside the band, and the charge window
+ * already running moved one more folio in the interval after. "reached"
+ * waits for an interval that moved nothing, and shows what it measured. */
+static void test_reached_waits_for_the_last_move(void **state)
+{
+	Controller c;
+	CtlDecision d;
+	CtlParams p = params2(6000, 4000);
+	uint64_t t = 0;
+
+	p.settle_pct = 100;
+	CtlSample s = sample(t, 0, 1000, 0);
+	start_push(&c, &p, &s, &d);
+	/* 590 MiB moved and seen: in the band, stopped. */
+	s = sample(t += TICK, 590, 410, 0);
+	s.applied[1][0] = 590 * MIB;
+	controller_step(&c, &s, &d);
+	assert_true(d.in_band);
+	assert_false(any_run(&d, 2));
+	assert_false(d.events & CTL_EV_REACHED);
+	/* 2 MiB more moved after the stop, seen: still no word. */
+	s = sample(t += TICK, 592, 408, 0);
+	s.applied[1][0] = 592 * MIB;
+	controller_step(&c, &s, &d);
+	assert_true(d.in_band);
+	assert_int_equal(d.events, 0);
+	/* Nothing moved: reached, at what is measured now. */
+	s.now_ms = t += TICK;
+	controller_step(&c, &s, &d);
+	assert_int_equal(d.events, CTL_EV_REACHED);
+	assert_int_equal(d.display_bp[0], 5920);
 }
 
 /* Entered the band on an unsettled interval; the first settled one is an
@@ -386,7 +433,11 @@ static void test_unconfirmed_reach_given_up(void **state)
 	assert_int_equal(d.events, 0);
 	assert_true(d.run[0][1]);
 	assert_false(d.run[1][0]);
-	/* Back inside, settled: reached, and shown. */
+	/* Back inside: stopped; the interval after, settled: reached, and
+	 * shown. */
+	step_at(&c, &t, 590, &d);
+	assert_true(d.in_band);
+	assert_int_equal(d.events, 0);
 	assert_reached_at_590(&c, &t, &d);
 }
 
@@ -419,10 +470,13 @@ static void test_band_exit_median(void **state)
 	assert_true(d.events & CTL_EV_LOST);
 	assert_true(d.run[1][0]);
 
-	/* Back in band; then an outlier in the other direction and one far
-	 * off in the first direction: the median (good) holds. */
+	/* Back in band (reached once the interval after the stop moved
+	 * nothing); then an outlier in the other direction and one far off
+	 * in the first direction: the median (good) holds. */
 	step_at(&c, &t, 600, &d);
 	assert_true(d.in_band);
+	assert_false(d.events & CTL_EV_REACHED);
+	step_at(&c, &t, 600, &d);
 	assert_true(d.events & CTL_EV_REACHED);
 	step_at(&c, &t, 600, &d);
 	step_at(&c, &t, 700, &d);
@@ -526,7 +580,7 @@ static void test_unseen_partial_and_fading(void **state)
  * ~512 KiB regions): only the source's hot fraction of it counts as unseen
  * hot bytes on the destination. Crediting all of it kept the estimate 3-6
  * points above the truth on 6.12 while node 0 climbed. */
-static void test_unseen_counts_hot_part(void **state)
+static void test_moves_count_hot_part(void **state)
 {
 	Controller c;
 	CtlDecision d;
@@ -534,13 +588,15 @@ static void test_unseen_counts_hot_part(void **state)
 	uint64_t t = 0;
 
 	p.settle_pct = 100;
-	controller_init(&c, &p);
 	/* 96 MiB hot on node 1, in 768 MiB of hot regions. */
 	CtlSample s = sample(t, 0, 96, 0);
 	s.region_bytes[1] = 768 * MIB;
-	controller_step(&c, &s, &d); /* warm-up: the first interval only measures */
-	controller_step(&c, &s, &d);
-	assert_true(d.run[1][0]);
+	start_push(&c, &p, &s, &d);
+	/* The ask is in DAMON's bytes: 60 % of 96 MiB hot is 460.8 MiB of
+	 * the regions that hold it (8 times the hot bytes), the gain's part
+	 * of it capped at the speed cap (64 MiB per interval). */
+	assert_true(d.need_bytes[1][0] >= 460 * MIB && d.need_bytes[1][0] <= 461 * MIB);
+	assert_true(d.bytes_per_tick[1][0] == 64 * MIB);
 
 	/* 8 MiB of regions moved 1 -> 0: 1 MiB of it hot, not seen on node
 	 * 0 yet. The estimate is ~1 MiB of ~96 (104 bp), not 8 (777 bp). */
@@ -558,6 +614,7 @@ static void test_unseen_counts_hot_part(void **state)
 	s = sample(t, 0, 96, 0);
 	controller_step(&c, &s, &d);
 	controller_step(&c, &s, &d);
+	assert_true(d.need_bytes[1][0] >= 57 * MIB && d.need_bytes[1][0] <= 58 * MIB);
 	s = sample(t += TICK, 0, 88, 0);
 	s.applied[1][0] = 8 * MIB;
 	controller_step(&c, &s, &d);
@@ -1006,11 +1063,16 @@ static void test_set_targets(void **state)
 	assert_true(d.run[0][1]);
 	assert_true(d.bytes_per_tick[0][1] == 60 * MIB);
 
-	/* A new target already met: REACHED at once. */
+	/* A new target already met: in the band at once; REACHED when the
+	 * interval after shows the pair that ran for 50/50 moved nothing. */
 	controller_set_targets(&c, (const uint32_t[]){ 6000, 4000 });
 	s.now_ms += TICK;
 	controller_step(&c, &s, &d);
 	assert_true(d.in_band);
+	assert_false(any_run(&d, 2));
+	assert_false(d.events & CTL_EV_REACHED);
+	s.now_ms += TICK;
+	controller_step(&c, &s, &d);
 	assert_true(d.events & CTL_EV_REACHED);
 }
 
@@ -1023,12 +1085,13 @@ int main(void)
 		cmocka_unit_test(test_blind_step),
 		cmocka_unit_test(test_start_from_extremes),
 		cmocka_unit_test(test_deadband_hysteresis),
+		cmocka_unit_test(test_reached_waits_for_the_last_move),
 		cmocka_unit_test(test_reached_waits_for_estimate_in_deadband),
 		cmocka_unit_test(test_unconfirmed_reach_given_up),
 		cmocka_unit_test(test_band_exit_median),
 		cmocka_unit_test(test_unseen_compensation),
 		cmocka_unit_test(test_unseen_partial_and_fading),
-		cmocka_unit_test(test_unseen_counts_hot_part),
+		cmocka_unit_test(test_moves_count_hot_part),
 		cmocka_unit_test(test_first_interval_measures_only),
 		cmocka_unit_test(test_settle_holds_on_moving_total),
 		cmocka_unit_test(test_reversal_hold),
