@@ -3,10 +3,11 @@
 
 /* The DAMON sysfs admin tree (sys/kernel/mm/damon/admin), as dtierd uses it:
  * one kdamond of its own with one paddr context, one target whose regions
- * cover the tier nodes, scheme 0 a `stat` query of the hot pattern (its
- * tried_regions are the measurement), schemes 1.. one `migrate_hot` per
+ * cover the tier nodes, scheme 0 a `stat` query of the hot pattern, the
+ * level schemes (the measurement, damon-plan.c), one `migrate_hot` per
  * ordered node pair with address filters that reject every range outside
- * the source node (the form that works on 6.12 without `allow`, and on 7.x).
+ * the source node (the form that works on 6.12 without `allow`, and on
+ * 7.x), and the pulse.
  *
  * Kernel facts this relies on (docs/kernel-interface.md): nr_* writes
  * recreate all children; nr_kdamonds cannot change while any kdamond runs;
@@ -22,7 +23,7 @@
 #include "tried-regions.h"
 
 #define DAMON_ADMIN "sys/kernel/mm/damon/admin"
-/* 1 + the pairs + the pulse + CONFIG_MAX_TIERS x DAMON_MAX_LEVELS */
+/* 1 + CONFIG_MAX_TIERS x DAMON_MAX_LEVELS + the pairs + the pulse, levels fewer with many tiers */
 #define DAMON_MAX_SCHEMES 128
 #define DAMON_MAX_LEVELS 20
 #define DAMON_MAX_FILTERS 16
