@@ -19,7 +19,10 @@ resized its hot set), for node 0:
   steady/min the same from dtierd's first "reached" in the phase (the share
             inside its own band) to the phase end: what holding costs once
             the approach is over ('-' when it never said so, or < 10 s before
-            the end).
+            the end). Counted from the lines logged after the event, not by
+            time: the workload reports every 2 s, and the approach's last
+            move, logged an interval or two before "reached", carries the
+            same report time.
 A run that never converged in a phase shows '-' and counts as failed. With
 --png-dir, one PNG per run: the share over time with the target and the band.
 """
@@ -50,7 +53,7 @@ def parse(path):
     t_now = 0.0
     hot_mib = 64
     with open(path, errors='replace') as f:
-        for line in f:
+        for seq, line in enumerate(f):
             m = START_RE.search(line)
             if m:
                 hot_mib = run['hot_mib'] = int(m.group(1))
@@ -84,12 +87,12 @@ def parse(path):
             if m and run['target'] is None:
                 run['target'] = int(m.group(2)) * 100 + int(m.group(3))
             if m and m.group(1) == 'reached':
-                run['reached'].append(t_now)
+                run['reached'].append((t_now, seq))
             m = DEBUG_RE.search(line)
             if m:
                 if m.group(1) == '0' and run['target'] is None:
                     run['target'] = int(m.group(2))
-                run['moved'].append((t_now, int(m.group(3)) * 1024))
+                run['moved'].append((t_now, int(m.group(3)) * 1024, seq))
     return run
 
 
@@ -131,12 +134,12 @@ def judge_phase(run, a, b):
     res.update(converged=True, converge_s=round(t_c - a, 1), mean_err_pts=round(statistics.mean(errs), 2),
                sigma_pts=round(statistics.pstdev(errs), 2))
     dur = s[-1][0] - t_c
-    moved = sum(bytes_ for t, bytes_ in run['moved'] if t_c <= t < b)
+    moved = sum(bytes_ for t, bytes_, _ in run['moved'] if t_c <= t < b)
     hot = s[-1][2] << 20
     res['moved_per_min_pct'] = round(100 * moved / hot * 60 / dur, 2) if dur >= 10 else None
-    t_r = next((t for t in run['reached'] if a <= t < b), None)
+    t_r, seq_r = next(((t, q) for t, q in run['reached'] if a <= t < b), (None, None))
     if t_r is not None and s[-1][0] - t_r >= 10:
-        steady = sum(bytes_ for t, bytes_ in run['moved'] if t_r <= t < b)
+        steady = sum(bytes_ for t, bytes_, q in run['moved'] if q > seq_r and t < b)
         res['steady_moved_per_min_pct'] = round(100 * steady / hot * 60 / (s[-1][0] - t_r), 2)
     return res
 
