@@ -110,7 +110,7 @@ static int build_levels(const Config *c, const NodeMap *map, DamonPlan *p, uint3
 
 /* One migrate_hot scheme per ordered pair of tier nodes, restricted to its
  * source node by address filters, disarmed until the first interval decides
- * its quota. */
+ * its quota (one page, DAMON's smallest region, until then). */
 static int build_pairs(const Config *c, const NodeMap *map, DamonPlan *p, ActuateParams *a, uint32_t nr_min,
 		       uint32_t age_min, size_t *ret_bad_tier)
 {
@@ -177,7 +177,7 @@ int damon_plan_build(const Config *c, const NodeMap *map, DamonSetup *ret, size_
 	ActuateParams *a = &x.act;
 	uint32_t nr_min = config_hot_min_nr_accesses(c);
 	uint32_t age_min = (uint32_t)((uint64_t)c->hot.min_age_ms * 1000 / c->monitor.aggr_us);
-	/* DAMON's smallest region; a disarmed pair's quota is one page. */
+	/* DAMON's smallest region. */
 	const uint64_t page = system_page_size();
 	int r;
 

@@ -578,8 +578,9 @@ static void test_unseen_partial_and_fading(void **state)
 
 /* A move carries whole regions, cold pages too (s20: 64 KiB hot islands in
  * ~512 KiB regions): only the source's hot fraction of it counts as unseen
- * hot bytes on the destination. Crediting all of it kept the estimate 3-6
- * points above the truth on 6.12 while node 0 climbed. */
+ * hot bytes on the destination (crediting all of it kept the estimate 3-6
+ * points above the truth on 6.12 while node 0 climbed), and the ask is the
+ * region bytes that hold the hot bytes to move. */
 static void test_moves_count_hot_part(void **state)
 {
 	Controller c;
