@@ -388,11 +388,8 @@ static int read_hot_regions(Manager *m, RegionList *ret)
 	}
 }
 
-/* The level counters, in the order metric_levels_per_pass() takes them:
- * the pulse's sz_tried, scheme 0's sz_tried and nr_tried, then every level
- * scheme's sz_tried. */
-enum { LEVELS_PULSE, LEVELS_SZ0, LEVELS_NR0, LEVELS_FIRST };
-
+/* The level counters into RET, in the LEVELS_* order (manager.h), the order
+ * metric_levels_per_pass() takes them in. */
 static int read_level_counters(Manager *m, uint64_t *ret)
 {
 	const DamonPlan *p = &m->setup.plan;
@@ -435,7 +432,7 @@ void manager_levels_baseline(Manager *m)
 static int read_levels_per_pass(Manager *m, uint64_t *ret)
 {
 	size_t n = LEVELS_FIRST + m->cfg->n_tiers * m->setup.plan.n_levels;
-	uint64_t now[LEVELS_FIRST + CONFIG_MAX_TIERS * DAMON_MAX_LEVELS];
+	uint64_t now[LEVELS_COUNTERS_MAX];
 	int r;
 
 	memset(ret, 0, n * sizeof(*ret));
@@ -478,7 +475,7 @@ static void tier_nodes(const Config *c, int *ret)
 static int tick_measure_levels(Manager *m, HotShare *ret)
 {
 	const DamonPlan *p = &m->setup.plan;
-	uint64_t per_pass[LEVELS_FIRST + CONFIG_MAX_TIERS * DAMON_MAX_LEVELS];
+	uint64_t per_pass[LEVELS_COUNTERS_MAX];
 	int nodes[CONFIG_MAX_TIERS];
 	int r;
 

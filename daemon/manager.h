@@ -38,6 +38,12 @@ enum {
 /* How often the node map is compared with the memory blocks. */
 #define MANAGER_MAP_CHECK_USEC (30ULL * 1000 * 1000)
 
+/* measure.source = "levels": the counters read_level_counters() reads, in
+ * this order: the pulse's sz_tried, scheme 0's sz_tried and nr_tried, then
+ * every level scheme's sz_tried. */
+enum { LEVELS_PULSE, LEVELS_SZ0, LEVELS_NR0, LEVELS_FIRST };
+#define LEVELS_COUNTERS_MAX (LEVELS_FIRST + CONFIG_MAX_TIERS * DAMON_MAX_LEVELS)
+
 typedef struct Manager {
 	Config *cfg;
 	char *root;
@@ -62,7 +68,7 @@ typedef struct Manager {
 	char measure_bad_text[160]; /* what measure_bad points at when it has numbers */
 	/* measure.source = "levels": the counters read_level_counters() read
 	 * at the last interval (none after staging). */
-	uint64_t levels_last[3 + CONFIG_MAX_TIERS * DAMON_MAX_LEVELS];
+	uint64_t levels_last[LEVELS_COUNTERS_MAX];
 	bool have_levels_last;
 	bool stats_fresh;       /* update_schemes_stats done this interval */
 	Controller ctl;
