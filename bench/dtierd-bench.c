@@ -14,6 +14,8 @@
  * The same roots carry the level schemes' total_bytes (per node and
  * nr_accesses level, what DAMON's update_schemes_tried_bytes writes), and
  * the levels measurement (measure.source = "levels") is timed on them too.
+ * A hot region's nr_accesses is given whatever its pages are, or with
+ * --sampled drawn as DAMON's sampling would count it (sample_nr()).
  * The exact answer is computed here, from the generator's own knowledge of
  * what each page is (not by the library), and compared with the library's.
  * Also measures a real sysfs file open+read+close and real /proc/kpageflags
@@ -64,6 +66,7 @@
 static const char *tmpbase = "/dev/shm";
 static uint64_t budget = 1 << 20; /* config default measure.kpageflags_max_pages */
 static int reps = 9;
+static bool sampled_nr = false; /* --sampled */
 
 static uint64_t mix64(uint64_t z)
 {
@@ -347,7 +350,33 @@ static void median_max(double *v, double *ret_med, double *ret_max)
 	*ret_max = v[reps - 1];
 }
 
-static void build_root(const char *root, const Layout *L, Truth **ret_t, size_t n_regions)
+/* --sampled: each hot region's nr_accesses as DAMON's physical-address
+ * sampling would count it rather than as given. Every sample checks one
+ * random page, and only an accessed LRU folio counts (damon_get_folio()
+ * takes LRU folios only, so slab, page tables, free, hugetlb and reserved
+ * pages never read as accessed): nr ~ Binomial(MAX_NR, given / MAX_NR x the
+ * region's migratable share). Regions that fall below MIN_NR leave scheme
+ * 0's tried list, as they would leave the kernel's. Returns how many stay. */
+static size_t sample_nr(const Layout *L, Truth *t, size_t n)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		double m = 0;
+		for (int k = 0; k < L->n_nodes; k++)
+			m += (double)t[i].mig_node[k] * PAGE;
+		double p = t[i].nr / (double)MAX_NR * m / (double)(t[i].end - t[i].start);
+		uint32_t nr = 0;
+		for (uint32_t s = 0; s < MAX_NR; s++)
+			nr += u01(mix64(L->seed ^ mix64(i * 977 + s + 1))) < p;
+		t[i].nr = nr;
+		if (nr >= MIN_NR)
+			t[kept++] = t[i];
+	}
+	return kept;
+}
+
+static size_t build_root(const char *root, const Layout *L, Truth **ret_t, size_t n_regions)
 {
 	char rel[512];
 	uint64_t seed = L->seed;
@@ -411,33 +440,6 @@ static void build_root(const char *root, const Layout *L, Truth **ret_t, size_t 
 	free(w);
 	free(hot);
 
-	/* tried_regions. */
-	mkdirs(root, TRIED);
-	uint64_t total = 0;
-	for (size_t i = 0; i < n_regions; i++) {
-		char v[64];
-		snprintf(rel, sizeof(rel), TRIED "/%zu", 2 * i + 1);
-		mkdirs(root, rel);
-		const struct {
-			const char *name;
-			uint64_t v;
-		} f[] = { { "start", t[i].start },
-			  { "end", t[i].end },
-			  { "nr_accesses", t[i].nr },
-			  { "age", 3 + i % 50 },
-			  { "sz_filter_passed", 0 } };
-		for (size_t j = 0; j < 5; j++) {
-			snprintf(rel, sizeof(rel), TRIED "/%zu/%s", 2 * i + 1, f[j].name);
-			snprintf(v, sizeof(v), "%llu\n", (unsigned long long)f[j].v);
-			put(root, rel, v);
-		}
-		total += t[i].end - t[i].start;
-	}
-	char v[64];
-	snprintf(v, sizeof(v), "%llu\n", (unsigned long long)total);
-	put(root, TRIED "/total_bytes", v);
-	put_levels(root, L, t, n_regions, L->mem);
-
 	/* kpageflags, sparse; the truth from the same pass. */
 	mkdirs(root, "proc");
 	char p[4096];
@@ -467,7 +469,38 @@ static void build_root(const char *root, const Layout *L, Truth **ret_t, size_t 
 		}
 	}
 	close(fd);
+	if (sampled_nr)
+		n_regions = sample_nr(L, t, n_regions);
+
+	/* tried_regions. */
+	mkdirs(root, TRIED);
+	uint64_t total = 0;
+	for (size_t i = 0; i < n_regions; i++) {
+		char v[64];
+		snprintf(rel, sizeof(rel), TRIED "/%zu", 2 * i + 1);
+		mkdirs(root, rel);
+		const struct {
+			const char *name;
+			uint64_t v;
+		} f[] = { { "start", t[i].start },
+			  { "end", t[i].end },
+			  { "nr_accesses", t[i].nr },
+			  { "age", 3 + i % 50 },
+			  { "sz_filter_passed", 0 } };
+		for (size_t j = 0; j < 5; j++) {
+			snprintf(rel, sizeof(rel), TRIED "/%zu/%s", 2 * i + 1, f[j].name);
+			snprintf(v, sizeof(v), "%llu\n", (unsigned long long)f[j].v);
+			put(root, rel, v);
+		}
+		total += t[i].end - t[i].start;
+	}
+	char v[64];
+	snprintf(v, sizeof(v), "%llu\n", (unsigned long long)total);
+	put(root, TRIED "/total_bytes", v);
+	put_levels(root, L, t, n_regions, L->mem);
+
 	*ret_t = t;
+	return n_regions;
 }
 
 /* The exact answer, by the agreed meaning: a region counts its migratable
@@ -559,9 +592,9 @@ static void run_scenario(const Scenario *sc, Result *res)
 		die(root, errno);
 	layout_init(&L, sc->mem, sc->n_nodes, sc->thp_pct / 100.0,
 		    mix64(sc->mem ^ sc->n_regions * 131 ^ (uint64_t)sc->n_nodes * 7 ^ (uint64_t)sc->thp_pct));
-	build_root(root, &L, &t, sc->n_regions);
+	size_t n_hot = build_root(root, &L, &t, sc->n_regions);
 	double exact_node[3], exact_total;
-	exact_hot(t, sc->n_regions, sc->n_nodes, exact_node, &exact_total);
+	exact_hot(t, n_hot, sc->n_nodes, exact_node, &exact_total);
 	uint32_t exact_bp[3];
 	{
 		uint64_t b[3];
@@ -796,11 +829,14 @@ static void usage(void)
 {
 	printf("usage: dtierd-bench [--quick] [--only MEM_GIB[:REGIONS]] [--budget PAGES] [--reps N] [--tmp DIR]\n"
 	       "                    [--costs FULL_US,REL_US,CALL_US,ENTRY_NS] [--full-path-opens] [--with-age]\n"
+	       "                    [--sampled]\n"
 	       "  Builds fake roots in DIR (default /dev/shm) and prints a markdown table.\n"
 	       "  --costs: real-kernel costs to estimate with (sysfs file by full path and relative,\n"
 	       "  kpageflags per pread and per entry) instead of the ones measured here;\n"
 	       "  --full-path-opens: the library opens region files by full path (before issue 10);\n"
-	       "  --with-age: each region's age file is read too (before 2026-12-01's second session).\n");
+	       "  --with-age: each region's age file is read too (before 2026-12-01's second session);\n"
+	       "  --sampled: hot regions' nr_accesses as DAMON's sampling counts them (only LRU pages\n"
+	       "  read as accessed) instead of as given whatever the pages are.\n");
 }
 
 int main(int argc, char **argv)
@@ -819,6 +855,8 @@ int main(int argc, char **argv)
 			costs_arg = argv[++i];
 		else if (!strcmp(argv[i], "--full-path-opens"))
 			rel_opens = false;
+		else if (!strcmp(argv[i], "--sampled"))
+			sampled_nr = true;
 		else if (!strcmp(argv[i], "--with-age"))
 			read_fields = TRIED_ALL;
 		else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
@@ -849,8 +887,9 @@ int main(int argc, char **argv)
 	       costs.tmpfs_file_full_us, costs.tmpfs_file_rel_us, costs.real_file_full_us, costs.real_file_rel_us,
 	       costs.tmpfs_kpf_call_us, costs.tmpfs_kpf_entry_ns, costs.real_kpf_call_us, costs.real_kpf_entry_ns,
 	       costs.real_kpf ? "" : " (not readable here: the issue's figures)");
-	printf("budget %llu pages, %d intervals per scenario, fake roots in %s\n\n", (unsigned long long)budget, reps,
-	       tmpbase);
+	printf("budget %llu pages, %d intervals per scenario, fake roots in %s; nr_accesses %s\n\n",
+	       (unsigned long long)budget, reps, tmpbase,
+	       sampled_nr ? "sampled as DAMON does (--sampled)" : "as given, whatever the pages");
 	printf("| memory | regions | nodes | THP | CPU/interval median (max) ms | stages: regions / split / kpageflags ms "
 	       "| files | kpageflags MiB (preads) | real-kernel est. median (max) ms | share err max bp | total err rms (mean) bp "
 	       "| bound mean (min) bp | build s |\n");

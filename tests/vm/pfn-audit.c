@@ -9,10 +9,17 @@
  * pages DAMON cannot migrate. Independent of dtierd's own code.
  *
  *   dtierd-pfn-audit --pid P --buf ADDR --buf-mib N --hot ADDR --hot-mib N
- *                    [--kdamond K] [--scheme S] [--regions]
+ *                    [--islands N] [--kdamond K] [--scheme S] [--regions] [--update]
+ *
+ * --update first asks the kdamond for fresh tried regions
+ * (update_schemes_tried_regions): with measure.source = "levels" dtierd
+ * never does. Guest only: it writes the kdamond's state file.
  *
  * Output: one "AUDIT node=..." line per node and, with --regions, one
- * "AUDIT-R ..." line per matching region piece.
+ * "AUDIT-R ..." line per matching region piece. Per node, weighted is the
+ * exact count of dtierd's meaning (a region piece's migratable bytes, at
+ * most piece x nr_accesses / max), raw the same without the cap: what the
+ * level schemes count (every byte of a hot region, weighted by its level).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -54,6 +61,7 @@ typedef struct Owned {
 typedef struct Tally {
 	uint64_t region, migratable, wl_hot, wl_cold, other_anon, other_file, other_mapped, unmovable;
 	uint64_t weighted;  /* min(migratable, region * nr_accesses / max) */
+	uint64_t raw;       /* region * nr_accesses / max: what the levels count */
 } Tally;
 
 static uint64_t read_u64(const char *path, int base)
@@ -75,7 +83,19 @@ static int cmp_owned(const void *a, const void *b)
 }
 
 /* PFNs of the workload's mapping, each marked hot or cold. */
-static Owned *read_owned(int pid, uint64_t buf, uint64_t len, uint64_t hot, uint64_t hot_len, size_t *ret_n)
+/* Whether address A of the workload's mapping [BUF, BUF + LEN) is hot: in
+ * [HOT, HOT + HOT_LEN), or with ISLANDS > 1 (dtierd-workload --islands) in
+ * one of the islands of HOT_LEN / ISLANDS at the start of each
+ * LEN / ISLANDS of the mapping. */
+static bool is_hot(uint64_t a, uint64_t buf, uint64_t len, uint64_t hot, uint64_t hot_len, uint64_t islands)
+{
+	if (islands <= 1)
+		return a >= hot && a < hot + hot_len;
+	return (a - buf) % (len / islands) < hot_len / islands;
+}
+
+static Owned *read_owned(int pid, uint64_t buf, uint64_t len, uint64_t hot, uint64_t hot_len, uint64_t islands,
+			 size_t *ret_n)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
@@ -96,7 +116,7 @@ static Owned *read_owned(int pid, uint64_t buf, uint64_t len, uint64_t hot, uint
 		if (!(pm[i] >> 63))
 			continue;
 		uint64_t a = buf + i * PAGE;
-		o[k++] = (Owned){ pm[i] & ((1ULL << 55) - 1), a >= hot && a < hot + hot_len };
+		o[k++] = (Owned){ pm[i] & ((1ULL << 55) - 1), is_hot(a, buf, len, hot, hot_len, islands) };
 	}
 	free(pm);
 	qsort(o, k, sizeof(*o), cmp_owned);
@@ -155,6 +175,30 @@ static void print_targets(int kd)
 	}
 }
 
+/* Asks kdamond KD to refill its schemes' tried_regions; the write returns
+ * once the kdamond has done it. dtierd's own state writes hold the admin
+ * tree's trylock meanwhile: EBUSY is retried for up to 10 s. */
+static int update_tried_regions(int kd)
+{
+	static const char cmd[] = "update_schemes_tried_regions\n";
+	char p[96];
+	int err = 0;
+
+	snprintf(p, sizeof(p), "/sys/kernel/mm/damon/admin/kdamonds/%d/state", kd);
+	for (int tries = 0; tries < 500; tries++) {
+		int fd = open(p, O_WRONLY | O_CLOEXEC);
+		err = fd < 0 || write(fd, cmd, sizeof(cmd) - 1) < 0 ? errno : 0;
+		if (fd >= 0)
+			close(fd);
+		if (err != EBUSY)
+			break;
+		usleep(20000);
+	}
+	if (err)
+		fprintf(stderr, "AUDIT error: %s: update_schemes_tried_regions: %s\n", p, strerror(err));
+	return err ? -1 : 0;
+}
+
 static bool has_regions(DIR *d)
 {
 	struct dirent *de;
@@ -183,11 +227,13 @@ int main(int argc, char **argv)
 		{ "kdamond", required_argument, NULL, 'k' },
 		{ "scheme", required_argument, NULL, 's' },
 		{ "regions", no_argument, NULL, 'r' },
+		{ "update", no_argument, NULL, 'u' },
+		{ "islands", required_argument, NULL, 'I' },
 		{}
 	};
 	int pid = 0, kd = 0, sc = 0, c;
-	uint64_t buf = 0, buf_len = 0, hot = 0, hot_len = 0;
-	bool per_region = false;
+	uint64_t buf = 0, buf_len = 0, hot = 0, hot_len = 0, islands = 1;
+	bool per_region = false, update = false;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -199,11 +245,13 @@ int main(int argc, char **argv)
 		case 'k': kd = atoi(optarg); break;
 		case 's': sc = atoi(optarg); break;
 		case 'r': per_region = true; break;
+		case 'u': update = true; break;
+		case 'I': islands = strtoull(optarg, NULL, 0); break;
 		default: return 2;
 		}
 	}
 	size_t n_owned = 0;
-	Owned *owned = read_owned(pid, buf, buf_len, hot, hot_len, &n_owned);
+	Owned *owned = read_owned(pid, buf, buf_len, hot, hot_len, islands, &n_owned);
 	if (!owned) {
 		fprintf(stderr, "AUDIT error: cannot read pid %d's pagemap\n", pid);
 		return 1;
@@ -246,6 +294,8 @@ int main(int argc, char **argv)
 
 	if (per_region)
 		print_targets(kd);
+	if (update && update_tried_regions(kd) < 0)
+		return 1;
 	int kpf = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
 	DIR *d = opendir(sdir);
 	/* dtierd's update_schemes_tried_regions empties the directory while
@@ -325,6 +375,7 @@ int main(int argc, char **argv)
 				continue;
 			uint64_t w = max_acc ? x->region * acc / max_acc : x->region;
 			x->weighted = w < x->migratable ? w : x->migratable;
+			x->raw = w;
 			if (per_region)
 				printf("AUDIT-R node=%d pfn=0x%" PRIx64 "-0x%" PRIx64 " nr_accesses=%" PRIu64
 				       " age=%" PRIu64 " kib=%" PRIu64 " migratable=%" PRIu64 " wl_hot=%" PRIu64
@@ -340,10 +391,11 @@ int main(int argc, char **argv)
 			t[nd].other_mapped += x->other_mapped;
 			t[nd].unmovable += x->unmovable;
 			t[nd].weighted += x->weighted;
+			t[nd].raw += x->raw;
 		}
 	}
 	closedir(d);
-	uint64_t tot_mig = 0, tot_hot = 0, tot_w = 0, wl_truth[MAX_NODES] = { 0 }, wl_tot = 0;
+	uint64_t tot_mig = 0, tot_hot = 0, tot_w = 0, tot_raw = 0, wl_truth[MAX_NODES] = { 0 }, wl_tot = 0;
 	for (size_t i = 0; i < n_owned; i++)
 		if (owned[i].hot) {
 			int nd = node_of_pfn(block_node, n_blocks, block_pages, owned[i].pfn);
@@ -355,6 +407,7 @@ int main(int argc, char **argv)
 		tot_mig += t[nd].migratable;
 		tot_hot += t[nd].wl_hot;
 		tot_w += t[nd].weighted;
+		tot_raw += t[nd].raw;
 	}
 	printf("AUDIT regions=%u min_nr_accesses=%" PRIu64 "/%" PRIu64 " min_age=%" PRIu64 "\n", n_regions, min_acc,
 	       max_acc, min_age);
@@ -365,11 +418,12 @@ int main(int argc, char **argv)
 		printf("AUDIT node=%d region_kib=%" PRIu64 " counted_kib=%" PRIu64 " wl_hot_kib=%" PRIu64
 		       " wl_cold_kib=%" PRIu64 " other_anon_kib=%" PRIu64 " other_mapped_file_kib=%" PRIu64
 		       " other_unmapped_file_kib=%" PRIu64 " unmovable_kib=%" PRIu64 " weighted_kib=%" PRIu64
-		       " counted_bp=%" PRIu64 " weighted_bp=%" PRIu64 " truth_bp=%" PRIu64 "\n",
+		       " raw_kib=%" PRIu64 " counted_bp=%" PRIu64 " weighted_bp=%" PRIu64 " raw_bp=%" PRIu64
+		       " truth_bp=%" PRIu64 "\n",
 		       nd, x->region / 1024, x->migratable / 1024, x->wl_hot / 1024, x->wl_cold / 1024,
 		       x->other_anon / 1024, x->other_mapped / 1024, x->other_file / 1024, x->unmovable / 1024,
-		       x->weighted / 1024, tot_mig ? x->migratable * 10000 / tot_mig : 0,
-		       tot_w ? x->weighted * 10000 / tot_w : 0, wl_tot ? wl_truth[nd] * 10000 / wl_tot : 0);
+		       x->weighted / 1024, x->raw / 1024, tot_mig ? x->migratable * 10000 / tot_mig : 0,
+		       tot_w ? x->weighted * 10000 / tot_w : 0, tot_raw ? x->raw * 10000 / tot_raw : 0, wl_tot ? wl_truth[nd] * 10000 / wl_tot : 0);
 	}
 	(void)tot_hot;
 	print_missing(owned, n_owned, block_node, n_blocks, block_pages);
