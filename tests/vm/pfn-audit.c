@@ -297,9 +297,9 @@ int main(int argc, char **argv)
 	int kpf = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
 	DIR *d = NULL;
 	/* dtierd's update_schemes_tried_regions empties the directory while
-	 * it runs: wait for a populated one. Our own update came back empty
-	 * once on 6.12 (s17, while dtierd's levels saw ~115 hot regions):
-	 * ask again, up to 5 times, and say how many it took. */
+	 * it runs: wait for a populated one. On 6.12 our own update often
+	 * comes back empty (s17, s20: up to five in a row, while dtierd's levels
+	 * saw the regions): ask again, up to 5 times, and say how many it took. */
 	for (int upd = 1; upd <= (update ? 5 : 1); upd++) {
 		if (d)
 			closedir(d);
