@@ -160,6 +160,39 @@ static void account_moves(Controller *c, const CtlSample *s, CtlDecision *d, uin
 		}
 }
 
+/* Whether the hot memory moves in huge folios, from what the pairs moved.
+ * A window's quota is at most its share of what the controller asked for,
+ * and 4 KiB pages fill it no further; the window already running when a
+ * decision is committed keeps the one before. So in I intervals a pair
+ * moves at most the previous ask's window share plus I times the last ask.
+ * More than that, in whole PMD folios, was folios larger than the quota;
+ * a move that is not whole folios was pages. The caller's guess from the
+ * tier nodes' memory can be wrong: 7.3, s16, a 64 MiB THP hot set beside a
+ * neighbour's 384 MiB stream buffer in 4 KiB pages read as pages; with two
+ * charge windows an interval every move carried two folios or more (8 MiB
+ * for a 2.2 MiB need), and the share alternated 56.25 <-> 62.5 % to the
+ * end, never "reached". */
+static void learn_folio(Controller *c, const CtlSample *s, const CtlDecision *d)
+{
+	const uint64_t iv = c->p.interval_ms, win = c->p.window_ms ? c->p.window_ms : iv;
+	uint64_t ms = c->started ? s->now_ms - c->last_ms : 0;
+	uint64_t intervals = iv ? MAX((ms + iv / 2) / iv, 1u) : 1;
+
+	if (c->p.kernel_quota)
+		return;
+	for (size_t i = 0; i < c->p.n; i++)
+		for (size_t j = 0; j < c->p.n; j++) {
+			uint64_t delta = d->moved[i][j], now = c->asked[0][i][j], before = c->asked[1][i][j];
+			if (!delta || (!now && !before))
+				continue;
+			uint64_t most = (iv ? before * win / iv : before) + intervals * now + system_page_size();
+			if (delta % CTL_MAX_FOLIO)
+				c->huge_moves = false;
+			else if (delta > most)
+				c->huge_moves = true;
+		}
+}
+
 /* A node that cannot take more. Free memory says how much room a node has,
  * but not what the kernel will allocate for a migration: in s15 (a node
  * filled with hugetlb pages) 6.12 and 7.3 stopped migrating into node 0
@@ -338,7 +371,7 @@ static void effective_targets(Controller *c, const CtlSample *s, const uint64_t 
  * covers 0.6 of the step that every move so far was a multiple of, at most
  * a PMD folio (the largest DAMON migrates; moves that the quota cut are
  * multiples of its powers of two, not of a folio). */
-static uint32_t band_width(const Controller *c, const CtlSample *s, uint64_t est_total)
+static uint32_t band_width(const Controller *c, const CtlDecision *d, const CtlSample *s, uint64_t est_total)
 {
 	uint32_t band = c->p.deadband_bp;
 
@@ -350,7 +383,7 @@ static uint32_t band_width(const Controller *c, const CtlSample *s, uint64_t est
 	 * KiB once, and its 48 MiB THP phase then ping-ponged 58.3 <-> 62.5 %
 	 * under a 1.5-point band and never said "reached". What kpageflags
 	 * says the hot memory is made of counts as well. */
-	uint64_t step = MIN(MAX(c->step_bytes, s->folio_bytes), CTL_MAX_FOLIO);
+	uint64_t step = MIN(MAX(c->step_bytes, d->folio_bytes), CTL_MAX_FOLIO);
 	if (step)
 		band = (uint32_t)MIN(MAX((unsigned __int128)band, (unsigned __int128)step * 6000 / est_total), 2500u);
 	return band;
@@ -488,9 +521,12 @@ void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 
 	memset(d, 0, sizeof(*d));
 	account_moves(c, s, d, moved_in, moved_out);
+	learn_folio(c, s, d);
 	learn_full(c, s, d);
 	bool moving = still_moving(c, d);
 	memset(c->ran, 0, sizeof(c->ran));
+	memcpy(c->asked[1], c->asked[0], sizeof(c->asked[0]));
+	memset(c->asked[0], 0, sizeof(c->asked[0]));
 	uint64_t est_total = estimate_unseen(c, s, moved_in, moved_out, est, &unseen_any);
 	est_total = drop_phantoms(c, s, est, est_total);
 	d->settling = judge_settled(c, s);
@@ -506,8 +542,8 @@ void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 		d->in_band = c->in_band;
 		return;
 	}
-	d->folio_bytes = s->folio_bytes;
-	d->band_bp = band_width(c, s, est_total);
+	d->folio_bytes = s->folio_bytes ? s->folio_bytes : c->huge_moves ? CTL_MAX_FOLIO : 0;
+	d->band_bp = band_width(c, d, s, est_total);
 	int32_t err[CTL_N];
 	uint32_t worst = 0;
 	for (size_t i = 0; i < c->p.n; i++) {
@@ -519,6 +555,7 @@ void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 	if (!c->in_band && !d->settling)
 		plan_flows(c, s, err, est_total, d);
 	memcpy(c->ran, d->run, sizeof(c->ran));
+	memcpy(c->asked[0], d->bytes_per_tick, sizeof(c->asked[0]));
 }
 
 void controller_blind_step(const CtlDecision *last, size_t n, const uint64_t moved[][CTL_N], CtlDecision *ret)

@@ -56,6 +56,12 @@ static int build_rejects(const NodeMap *map, const DamonPlan *p, int src, DamonS
 	return 0;
 }
 
+/* An armed pair's charge window (see damon_plan_build). */
+static unsigned armed_window_ms(const Config *c)
+{
+	return MAX(c->interval_ms / 2, MAX(c->monitor.aggr_us / 1000, 1u));
+}
+
 void damon_plan_ctl_params(const Config *c, CtlParams *ret)
 {
 	*ret = (CtlParams){
@@ -63,6 +69,9 @@ void damon_plan_ctl_params(const Config *c, CtlParams *ret)
 		.deadband_bp = c->migration.deadband_bp,
 		.max_bytes_per_tick = (uint64_t)c->migration.max_mib_per_s * MIB * c->interval_ms / 1000,
 		.hold_ms = c->migration.hold_s * 1000,
+		.interval_ms = c->interval_ms,
+		.window_ms = armed_window_ms(c),
+		.kernel_quota = c->measure.kernel_metric,
 	};
 	for (size_t i = 0; i < c->n_tiers; i++) {
 		ret->node[i] = c->tiers[i].node;
@@ -202,7 +211,7 @@ int damon_plan_build(const Config *c, const NodeMap *map, DamonSetup *ret, size_
 	 * scenario strayed 5.6 points after converging). */
 	a->n = c->n_tiers;
 	a->window_ms = MAX(c->monitor.aggr_us / 1000, 1u);
-	a->armed_window_ms = MAX(c->interval_ms / 2, a->window_ms);
+	a->armed_window_ms = armed_window_ms(c);
 	a->interval_ms = c->interval_ms;
 	a->window_cap_bytes = (uint64_t)c->migration.max_mib_per_s * MIB * a->armed_window_ms / 1000;
 	a->kernel_goals = c->measure.kernel_metric;
