@@ -65,15 +65,16 @@ void report_events(const Manager *m, const CtlDecision *d)
 		if (!any)
 			log_notice("every node can hold its configured share again: targets as configured");
 	}
-	if (d->events & (CTL_EV_REACHED | CTL_EV_LOST)) {
-		bool reached = d->events & CTL_EV_REACHED;
+	if (d->events & (CTL_EV_REACHED | CTL_EV_LOST | CTL_EV_DRIFTED)) {
+		bool lost = d->events & CTL_EV_LOST;
+		const char *what = lost ? "left the band of" : d->events & CTL_EV_REACHED ? "reached" : "still within the band of";
 		for (size_t i = 0; i < n; i++)
-			log_fields(LOG_NOTICE, reached ? MSGID_TARGET_REACHED : MSGID_TARGET_LOST,
+			log_fields(LOG_NOTICE, lost ? MSGID_TARGET_LOST : MSGID_TARGET_REACHED,
 				   FIELDS({ "DTIERD_NODE", node_of(m, i) }, { "DTIERD_HOT_BP", d->display_bp[i] },
 					  { "DTIERD_TARGET_BP", d->target_bp[i] }),
 				   "node %d: hot share %u.%02u %% %s target %u.%02u %%", node_of(m, i),
-				   d->display_bp[i] / 100, d->display_bp[i] % 100, reached ? "reached" : "left the band of",
-				   d->target_bp[i] / 100, d->target_bp[i] % 100);
+				   d->display_bp[i] / 100, d->display_bp[i] % 100, what, d->target_bp[i] / 100,
+				   d->target_bp[i] % 100);
 	}
 }
 

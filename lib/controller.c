@@ -439,6 +439,18 @@ static uint32_t worst_median_error(Controller *c, CtlDecision *d)
  * the whole run, said "reached" on one estimate of 61.8 % among 62.3-63.3
  * %, and the hysteresis kept it there instead of moving the one folio to
  * 59.375 %. */
+/* Inside the band, the median of the recent estimates of some node lies
+ * more than the band from the share operators were last told: tell them
+ * again. The hysteresis lets a share drift up to twice the band without
+ * a move, and the last word must stay what is true within the band. */
+static bool drifted(const Controller *c, const CtlDecision *d, uint32_t band)
+{
+	for (size_t i = 0; i < c->p.n; i++)
+		if ((uint32_t)abs((int32_t)d->display_bp[i] - (int32_t)c->said_bp[i]) > band)
+			return true;
+	return false;
+}
+
 static void judge_band(Controller *c, CtlDecision *d, uint32_t worst, uint32_t worst_median, bool confirmed)
 {
 	uint32_t band = d->band_bp;
@@ -456,6 +468,8 @@ static void judge_band(Controller *c, CtlDecision *d, uint32_t worst, uint32_t w
 		} else if (c->reach_pending && c->n_hist == CTL_BAND_HIST && worst_median > band) {
 			c->in_band = false;
 			c->reach_pending = false;
+		} else if (!c->reach_pending && c->n_hist >= 3 && drifted(c, d, band)) {
+			d->events |= CTL_EV_DRIFTED;
 		}
 	} else if (worst <= band && (!confirmed || worst_median <= band)) {
 		c->in_band = true;
@@ -468,6 +482,8 @@ static void judge_band(Controller *c, CtlDecision *d, uint32_t worst, uint32_t w
 		else
 			c->reach_pending = true;
 	}
+	if (d->events & (CTL_EV_REACHED | CTL_EV_LOST | CTL_EV_DRIFTED))
+		memcpy(c->said_bp, d->display_bp, sizeof(c->said_bp));
 	d->in_band = c->in_band;
 }
 

@@ -81,6 +81,7 @@ enum {
 	CTL_EV_REACHED = 1 << 0, /* all nodes inside the deadband */
 	CTL_EV_LOST = 1 << 1,    /* left the band: migration resumes */
 	CTL_EV_CLAMPED = 1 << 2, /* the set of capacity-clamped (or full) targets changed */
+	CTL_EV_DRIFTED = 1 << 3, /* in band, a share moved more than the band from what was said */
 };
 
 typedef struct CtlDecision {
@@ -124,6 +125,7 @@ typedef struct Controller {
 	uint64_t asked[2][CTL_N][CTL_N]; /* bytes_per_tick of the last two decisions */
 	bool huge_moves;              /* the last telling move was larger than its quota (learn_folio) */
 	bool reach_pending;           /* in band, "reached" not yet shown by the measurement */
+	uint32_t said_bp[CTL_N];      /* the shares the last reached/left/drifted event gave */
 	uint64_t prev_hot[CTL_N];
 	uint64_t prev_region[CTL_N];  /* the previous sample's region_bytes */
 	uint32_t hist_bp[CTL_BAND_HIST][CTL_N]; /* last estimates, for the median */

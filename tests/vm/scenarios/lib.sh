@@ -557,9 +557,9 @@ dtierctl_at() {
 }
 
 # dtierd_last_share NODE: node NODE's hot share (bp) in dtierd's last
-# reached/left-the-band event, or nothing.
+# reached/left-the-band/still-within-the-band event, or nothing.
 dtierd_last_share() {
-	sed -n "s/.*node $1: hot share \([0-9]*\)\.\([0-9]*\) % \(reached\|left\).*/\1\2/p" "$DTIERD_LOG" |
+	sed -n "s/.*node $1: hot share \([0-9]*\)\.\([0-9]*\) % \(reached\|left\|still\).*/\1\2/p" "$DTIERD_LOG" |
 		tail -n 1 | sed 's/^0*\([0-9]\)/\1/'
 }
 
