@@ -316,6 +316,14 @@ int main(int argc, char **argv)
 				printf("AUDIT updates=%d\n", upd);
 			break;
 		}
+		/* Which way 6.12 came back empty: total_bytes 0 is its update
+		 * timing out before the scheme was applied (the timeout is
+		 * wall-clock, the apply a count of kdamond iterations); bytes
+		 * without directories is another writer's tried-bytes or
+		 * clear command wiping them. */
+		char tb[400];
+		snprintf(tb, sizeof(tb), "%s/total_bytes", sdir);
+		printf("AUDIT empty update %d: total_bytes=%llu\n", upd, (unsigned long long)read_u64(tb, 10));
 	}
 	if (kpf < 0 || !d) {
 		fprintf(stderr, "AUDIT error: cannot open kpageflags or %s\n", sdir);
