@@ -95,7 +95,6 @@ static void swap_controller(Manager *m, const CtlParams *np)
 	}
 	m->ctl.p.deadband_bp = np->deadband_bp;
 	m->ctl.p.hold_ms = np->hold_ms;
-	m->ctl.p.interval_ms = np->interval_ms;
 	m->ctl.p.max_bytes_per_tick = np->max_bytes_per_tick;
 	if (memcmp(m->ctl.p.target_bp, np->target_bp, np->n * sizeof(np->target_bp[0])) != 0)
 		controller_set_targets(&m->ctl, np->target_bp);

@@ -6,16 +6,6 @@
 #include "metric.h"
 #include "util.h"
 
-static uint64_t gcd_u64(uint64_t a, uint64_t b)
-{
-	while (b) {
-		uint64_t t = a % b;
-		a = b;
-		b = t;
-	}
-	return a;
-}
-
 void controller_init(Controller *c, const CtlParams *p)
 {
 	memset(c, 0, sizeof(*c));
@@ -155,40 +145,37 @@ static void account_moves(Controller *c, const CtlSample *s, CtlDecision *d, uin
 			if (delta) {
 				c->last_move_ms[i][j] = s->now_ms;
 				c->ever_moved[i][j] = true;
-				c->step_bytes = gcd_u64(c->step_bytes, delta);
 			}
 		}
 }
 
 /* Whether the hot memory moves in huge folios, from what the pairs moved.
- * A window's quota is at most its share of what the controller asked for,
- * and 4 KiB pages fill it no further; the window already running when a
- * decision is committed keeps the one before. So in I intervals a pair
- * moves at most the previous ask's window share plus I times the last ask.
- * More than that, in whole PMD folios, was folios larger than the quota;
- * a move that is not whole folios was pages. The caller's guess from the
- * tier nodes' memory can be wrong: 7.3, s16, a 64 MiB THP hot set beside a
- * neighbour's 384 MiB stream buffer in 4 KiB pages read as pages; with two
- * charge windows an interval every move carried two folios or more (8 MiB
- * for a 2.2 MiB need), and the share alternated 56.25 <-> 62.5 % to the
- * end, never "reached". */
+ * DAMON counts a region as tried at the size the quota cut it to, and
+ * migrates every folio under it whole: a 4 KiB page never reaches past its
+ * region, a 2 MiB folio does (6.12, THP: a 256 KiB window quota moved 2
+ * MiB). So a move larger than what was tried for it, in whole PMD folios,
+ * was folios larger than the quota; a move that is not whole folios was
+ * pages. The kernel's stats are one snapshot (update_schemes_stats), so the
+ * two agree on every kernel, however late it takes a new quota. (Bounding
+ * a move by the controller's last asks instead read 4 KiB pages as folios
+ * on 6.12 under TCG, which ran one window more at an older, larger quota:
+ * asked 1 MiB after 2 and 4 MiB, moved 3 MiB.) The caller's guess from the
+ * tier nodes' memory can be wrong: 7.3, s16, a 64 MiB THP hot set beside
+ * a neighbour's 384 MiB stream buffer in 4 KiB pages read as pages; with
+ * two charge windows an interval every move carried two folios or more (8
+ * MiB for a 2.2 MiB need), and the share alternated 56.25 <-> 62.5 % to
+ * the end, never "reached". */
 static void learn_folio(Controller *c, const CtlSample *s, const CtlDecision *d)
 {
-	const uint64_t iv = c->p.interval_ms, win = c->p.window_ms ? c->p.window_ms : iv;
-	uint64_t ms = c->started ? s->now_ms - c->last_ms : 0;
-	uint64_t intervals = iv ? MAX((ms + iv / 2) / iv, 1u) : 1;
-
-	if (c->p.kernel_quota)
-		return;
 	for (size_t i = 0; i < c->p.n; i++)
 		for (size_t j = 0; j < c->p.n; j++) {
-			uint64_t delta = d->moved[i][j], now = c->asked[0][i][j], before = c->asked[1][i][j];
-			if (!delta || (!now && !before))
+			uint64_t delta = d->moved[i][j];
+			uint64_t tried = s->tried[i][j] - MIN(s->tried[i][j], c->prev_tried[i][j]);
+			if (!delta || !c->started)
 				continue;
-			uint64_t most = (iv ? before * win / iv : before) + intervals * now + system_page_size();
 			if (delta % CTL_MAX_FOLIO)
 				c->huge_moves = false;
-			else if (delta > most)
+			else if (tried && delta > tried)
 				c->huge_moves = true;
 		}
 }
@@ -368,9 +355,14 @@ static void effective_targets(Controller *c, const CtlSample *s, const uint64_t 
  * folios, so with THP the share takes values a folio apart (2 MiB of a 48
  * MiB hot set: 4.2 points, none of them within 1.5 of 60 %), and a
  * 1.5-point band ping-ponged one folio every hold_s (7.3, s12). The band
- * covers 0.6 of the step that every move so far was a multiple of, at most
- * a PMD folio (the largest DAMON migrates; moves that the quota cut are
- * multiples of its powers of two, not of a folio). */
+ * covers 0.6 of a folio where the hot memory is in PMD folios (the largest
+ * DAMON migrates): as the sample says (page flags, or the nodes' meminfo),
+ * or as moves larger than any recent quota showed (learn_folio). Not the
+ * gcd of what moved: 4 KiB pages at power-of-two quotas of whole MiBs move
+ * in multiples of 2 MiB too, and with that step 6.12 said "reached" for a 4
+ * KiB hot set at 61.98 % when the truth was 58.83 % (s17, two processes).
+ * One move of 992 KiB in a THP phase (s12-resize-7.3) leaves the band as
+ * wide: the folio size is not a gcd. */
 static uint32_t band_width(const Controller *c, const CtlDecision *d, const CtlSample *s, uint64_t est_total)
 {
 	uint32_t band = c->p.deadband_bp;
@@ -378,14 +370,9 @@ static uint32_t band_width(const Controller *c, const CtlDecision *d, const CtlS
 	if (s->err_bytes)
 		band = (uint32_t)MIN(MAX((unsigned __int128)band, (unsigned __int128)s->err_bytes * 10000 / est_total),
 				     2500u);
-	/* One move that was not whole folios (a split THP, a 4 KiB page of
-	 * the hot set) takes the gcd down for good: s12-resize-7.3 moved 992
-	 * KiB once, and its 48 MiB THP phase then ping-ponged 58.3 <-> 62.5 %
-	 * under a 1.5-point band and never said "reached". What kpageflags
-	 * says the hot memory is made of counts as well. */
-	uint64_t step = MIN(MAX(c->step_bytes, d->folio_bytes), CTL_MAX_FOLIO);
-	if (step)
-		band = (uint32_t)MIN(MAX((unsigned __int128)band, (unsigned __int128)step * 6000 / est_total), 2500u);
+	uint64_t folio = MIN(d->folio_bytes, CTL_MAX_FOLIO);
+	if (folio)
+		band = (uint32_t)MIN(MAX((unsigned __int128)band, (unsigned __int128)folio * 6000 / est_total), 2500u);
 	return band;
 }
 
@@ -547,8 +534,6 @@ void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 	learn_full(c, s, d);
 	bool moving = still_moving(c, d);
 	memset(c->ran, 0, sizeof(c->ran));
-	memcpy(c->asked[1], c->asked[0], sizeof(c->asked[0]));
-	memset(c->asked[0], 0, sizeof(c->asked[0]));
 	uint64_t est_total = estimate_unseen(c, s, moved_in, moved_out, est, &unseen_any);
 	est_total = drop_phantoms(c, s, est, est_total);
 	d->settling = judge_settled(c, s);
@@ -579,7 +564,6 @@ void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 	if (!c->in_band && !d->settling && worst > d->band_bp)
 		plan_flows(c, s, err, est_total, d);
 	memcpy(c->ran, d->run, sizeof(c->ran));
-	memcpy(c->asked[0], d->bytes_per_tick, sizeof(c->asked[0]));
 }
 
 void controller_blind_step(const CtlDecision *last, size_t n, const uint64_t moved[][CTL_N], CtlDecision *ret)

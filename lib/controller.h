@@ -59,9 +59,6 @@ typedef struct CtlParams {
 	uint32_t gain_pct;        /* share of the remaining error moved per interval */
 	uint32_t unseen_tau_ms;   /* unseen bytes fade with this time constant */
 	uint32_t settle_pct;      /* hold while the measured total moves more than this */
-	uint32_t interval_ms;     /* between samples when all are measured (0: a step is one interval) */
-	uint32_t window_ms;       /* a running pair's charge window (0: the interval) */
-	bool kernel_quota;        /* the kernel's goals size the pairs' quotas, not bytes_per_tick */
 } CtlParams;
 
 typedef struct CtlSample {
@@ -121,9 +118,7 @@ typedef struct Controller {
 	uint64_t acc_in[CTL_N], acc_out[CTL_N];
 	uint64_t last_in_ms[CTL_N];
 	uint64_t prev_in[2][CTL_N];   /* bytes moved in during the previous two steps */
-	uint64_t step_bytes;          /* gcd of every move so far: the folio granularity */
-	uint64_t asked[2][CTL_N][CTL_N]; /* bytes_per_tick of the last two decisions */
-	bool huge_moves;              /* the last telling move was larger than its quota (learn_folio) */
+	bool huge_moves;              /* the last telling move was larger than what was tried (learn_folio) */
 	bool reach_pending;           /* in band, "reached" not yet shown by the measurement */
 	uint32_t said_bp[CTL_N];      /* the shares the last reached/left/drifted event gave */
 	uint64_t prev_hot[CTL_N];

@@ -332,11 +332,13 @@ static void scheme_apply(SimKernel *k, SimScheme *s)
 			uint64_t tried = limit - s->charged < eligible ? limit - s->charged : eligible;
 			tried -= tried % SIM_PAGE;
 			s->charged += tried;
+			s->sz_tried += tried;
 			s->sz_failed += tried;
 			break;
 		}
 		if (cold) {
 			s->charged += SIM_PAGE;
+			s->sz_tried += SIM_PAGE;
 			s->sz_applied += SIM_PAGE;
 			s->cold_credit -= 1.0;
 			k->other[src] -= SIM_PAGE;
@@ -348,6 +350,7 @@ static void scheme_apply(SimKernel *k, SimScheme *s)
 		 * window quota moved 2 MiB). */
 		uint64_t charge = MIN(limit - s->charged, (uint64_t)fpages * SIM_PAGE);
 		s->charged += charge - charge % SIM_PAGE;
+		s->sz_tried += charge - charge % SIM_PAGE;
 		for (uint32_t f = 0; f < fpages && eligible_vis(k, src, skip_luke) > 0; f++)
 			move_hot_page(k, s, src, dst, skip_luke);
 	}

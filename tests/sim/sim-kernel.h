@@ -112,8 +112,10 @@ typedef struct SimScheme {
 	 * admits, on every node (the address filters act only afterwards). */
 	bool prioritised;
 
-	/* Stats: sz_applied as the kernel reports it; failed = tried, not moved. */
-	uint64_t sz_applied, sz_failed;
+	/* Stats as the kernel reports them: sz_tried counts each region at the
+	 * size the quota cut it to, sz_applied the folios moved (whole: past
+	 * the region with THP); failed = tried, not moved. */
+	uint64_t sz_tried, sz_applied, sz_failed;
 } SimScheme;
 
 /* One per page of the workload, packed: the large case has 16 M of them. */

@@ -631,8 +631,7 @@ static void run_daemon(const Scenario *sc, SimKernel *k, Series *ser)
 		for (size_t s = 0; s < n; s++)
 			for (size_t dd = 0; dd < n; dd++)
 				if (sim_scheme[s][dd] >= 0 && sc->mode == MODE_DTIERD)
-					smp.tried[s][dd] = k->schemes[sim_scheme[s][dd]].sz_applied +
-							   k->schemes[sim_scheme[s][dd]].sz_failed;
+					smp.tried[s][dd] = k->schemes[sim_scheme[s][dd]].sz_tried;
 		for (size_t i = 0; i < n; i++)
 			smp.capacity_bytes[i] =
 				controller_node_capacity(sc->k.node_bytes[i], simk_free_bytes(k, i), smp.hot_bytes[i]);
