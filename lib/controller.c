@@ -149,6 +149,13 @@ static void account_moves(Controller *c, const CtlSample *s, CtlDecision *d, uin
 		}
 }
 
+/* What DAMON tried for pair I -> J since the last step (sz_tried's growth;
+ * 0 where unknown or restarted). */
+static uint64_t tried_since(const Controller *c, const CtlSample *s, size_t i, size_t j)
+{
+	return s->tried[i][j] - MIN(s->tried[i][j], c->prev_tried[i][j]);
+}
+
 /* Whether the hot memory moves in huge folios, from what the pairs moved.
  * DAMON counts a region as tried at the size the quota cut it to, and
  * migrates every folio under it whole: a 4 KiB page never reaches past its
@@ -169,8 +176,7 @@ static void learn_folio(Controller *c, const CtlSample *s, const CtlDecision *d)
 {
 	for (size_t i = 0; i < c->p.n; i++)
 		for (size_t j = 0; j < c->p.n; j++) {
-			uint64_t delta = d->moved[i][j];
-			uint64_t tried = s->tried[i][j] - MIN(s->tried[i][j], c->prev_tried[i][j]);
+			uint64_t delta = d->moved[i][j], tried = tried_since(c, s, i, j);
 			if (!delta || !c->started)
 				continue;
 			if (delta % CTL_MAX_FOLIO)
@@ -205,7 +211,7 @@ static void learn_full(Controller *c, const CtlSample *s, const CtlDecision *d)
 			c->full_hot[i] = 0;
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < n; j++) {
-			uint64_t tried = s->tried[i][j] - MIN(s->tried[i][j], c->prev_tried[i][j]);
+			uint64_t tried = tried_since(c, s, i, j);
 			bool stalled = c->started && c->ran[i][j] && tried && !d->moved[i][j];
 			c->prev_tried[i][j] = s->tried[i][j];
 			c->stalls[i][j] = stalled ? c->stalls[i][j] + 1 : 0;
@@ -357,10 +363,11 @@ static void effective_targets(Controller *c, const CtlSample *s, const uint64_t 
  * 1.5-point band ping-ponged one folio every hold_s (7.3, s12). The band
  * covers 0.6 of a folio where the hot memory is in PMD folios (the largest
  * DAMON migrates): as the sample says (page flags, or the nodes' meminfo),
- * or as moves larger than any recent quota showed (learn_folio). Not the
- * gcd of what moved: 4 KiB pages at power-of-two quotas of whole MiBs move
- * in multiples of 2 MiB too, and with that step 6.12 said "reached" for a 4
- * KiB hot set at 61.98 % when the truth was 58.83 % (s17, two processes).
+ * or as moves larger than what DAMON tried for them showed (learn_folio).
+ * Not the gcd of what moved: 4 KiB pages at power-of-two quotas of whole
+ * MiBs move in multiples of 2 MiB too, and a band that wide let 6.12 say
+ * "reached" for a 4 KiB hot set at 61.98 % when the truth was 58.83 % (s17,
+ * two processes).
  * One move of 992 KiB in a THP phase (s12-resize-7.3) leaves the band as
  * wide: the folio size is not a gcd. */
 static uint32_t band_width(const Controller *c, const CtlDecision *d, const CtlSample *s, uint64_t est_total)
