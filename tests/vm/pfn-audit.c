@@ -124,6 +124,85 @@ static Owned *read_owned(int pid, uint64_t buf, uint64_t len, uint64_t hot, uint
 	return o;
 }
 
+/* One tried region as its four files said. */
+typedef struct Region {
+	uint64_t start, end, acc, age;
+} Region;
+
+static int cmp_region(const void *a, const void *b)
+{
+	const Region *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* One value from file NAME under the directory DFD; UINT64_MAX if it is
+ * gone. */
+static uint64_t read_u64_at(int dfd, const char *name)
+{
+	char buf[64];
+	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return UINT64_MAX;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return UINT64_MAX;
+	buf[n] = 0;
+	return strtoull(buf, NULL, 10);
+}
+
+/* Every region under SDIR, sorted by start, with how many vanished while
+ * we read them; NULL on ENOMEM or if SDIR cannot be opened.
+ *
+ * Another writer's update (dtierd's own, every interval, with
+ * measure.source = "regions") removes and refills the region directories
+ * while we read them. Reading a region's four files by path mixed two
+ * updates: one region's start with another's end made one region of
+ * half the node (s22-regions-7.3: levels vs exact 5164 bp). The files are
+ * opened relative to the region's own directory, so they are all one
+ * region's, or missing once it is removed: then the region is skipped. */
+static Region *read_regions(const char *sdir, size_t *ret_n, unsigned *ret_vanished)
+{
+	DIR *d = opendir(sdir);
+	Region *r = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+
+	*ret_vanished = 0;
+	if (!d)
+		return NULL;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		if (n == cap) {
+			Region *nr = realloc(r, (cap = cap ? cap * 2 : 1024) * sizeof(*r));
+			if (!nr) {
+				free(r);
+				closedir(d);
+				return NULL;
+			}
+			r = nr;
+		}
+		int rfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		Region x = { UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX };
+		if (rfd >= 0) {
+			x = (Region){ read_u64_at(rfd, "start"), read_u64_at(rfd, "end"),
+				      read_u64_at(rfd, "nr_accesses"), read_u64_at(rfd, "age") };
+			close(rfd);
+		}
+		if (x.start == UINT64_MAX || x.end == UINT64_MAX || x.acc == UINT64_MAX || x.age == UINT64_MAX)
+			(*ret_vanished)++;
+		else
+			r[n++] = x;
+	}
+	closedir(d);
+	if (!r && !(r = malloc(sizeof(*r))))
+		return NULL;
+	qsort(r, n, sizeof(*r), cmp_region);
+	*ret_n = n;
+	return r;
+}
+
 static int node_of_pfn(const int *block_node, size_t n_blocks, uint64_t block_pages, uint64_t pfn);
 
 /* Flags of the head of the folio PFN is in (PFN's own if not a tail). */
@@ -329,22 +408,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "AUDIT error: cannot open kpageflags or %s\n", sdir);
 		return 1;
 	}
+	closedir(d);
+	size_t n_snap = 0;
+	unsigned vanished = 0;
+	Region *snap = read_regions(sdir, &n_snap, &vanished);
+	if (!snap) {
+		fprintf(stderr, "AUDIT error: cannot read %s: %s\n", sdir, strerror(errno));
+		return 1;
+	}
+	printf("AUDIT vanished_while_read=%u\n", vanished);
 	Tally t[MAX_NODES] = { 0 };
-	struct dirent *de;
 	unsigned n_regions = 0;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		char rp[320];
-		snprintf(rp, sizeof(rp), "%s/%s/start", sdir, de->d_name);
-		uint64_t s = read_u64(rp, 10);
-		snprintf(rp, sizeof(rp), "%s/%s/end", sdir, de->d_name);
-		uint64_t e = read_u64(rp, 10);
-		snprintf(rp, sizeof(rp), "%s/%s/nr_accesses", sdir, de->d_name);
-		uint64_t acc = read_u64(rp, 10);
-		snprintf(rp, sizeof(rp), "%s/%s/age", sdir, de->d_name);
-		uint64_t age = read_u64(rp, 10);
-		if (s == UINT64_MAX || e == UINT64_MAX || e <= s || acc < min_acc || age < min_age)
+	for (size_t ri = 0; ri < n_snap; ri++) {
+		uint64_t s = snap[ri].start, e = snap[ri].end, acc = snap[ri].acc, age = snap[ri].age;
+		if (e <= s || acc < min_acc || age < min_age)
 			continue;
 		n_regions++;
 		/* A region may start inside a large folio: its tails are what
@@ -414,7 +491,7 @@ int main(int argc, char **argv)
 			t[nd].raw += x->raw;
 		}
 	}
-	closedir(d);
+	free(snap);
 	uint64_t tot_mig = 0, tot_hot = 0, tot_w = 0, tot_raw = 0, wl_truth[MAX_NODES] = { 0 }, wl_tot = 0;
 	for (size_t i = 0; i < n_owned; i++)
 		if (owned[i].hot) {
