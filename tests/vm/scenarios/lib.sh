@@ -577,12 +577,12 @@ dtierd_log_at_workload_end() {
 }
 
 # dtierd_last_share NODE: node NODE's hot share (bp) in dtierd's last
-# reached/left-the-band/still-within-the-band event while the workload ran
+# reached/left-the-band/still-within-the-band/drifted event while the workload ran
 # (the whole log where that was not kept), or nothing.
 dtierd_last_share() {
 	_log=$DTIERD_LIVE_LOG
 	[ -s "$_log" ] || _log=$DTIERD_LOG
-	sed -n "s/.*node $1: hot share \([0-9]*\)\.\([0-9]*\) % \(reached\|left\|still\).*/\1\2/p" "$_log" |
+	sed -n "s/.*node $1: hot share \([0-9]*\)\.\([0-9]*\) % \(reached\|left\|still\|drifted\).*/\1\2/p" "$_log" |
 		tail -n 1 | sed 's/^0*\([0-9]\)/\1/'
 }
 
