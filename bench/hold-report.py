@@ -35,8 +35,9 @@ import sys
 
 BAND = 500  # bp: the +-5 points every hold test asserts
 
-WL_RE = re.compile(r'WORKLOAD t=([0-9.]+) hot_pages=(\d+).* n0_bp=(\d+)')
-START_RE = re.compile(r'WORKLOAD start .*hot_mib=(\d+)')
+# A second workload (s17) prefixes its lines with "[w2] ".
+WL_RE = re.compile(r'^(\[w\d+\] )?WORKLOAD t=([0-9.]+) hot_pages=(\d+) n0=(\d+) ')
+START_RE = re.compile(r'^(\[w\d+\] )?WORKLOAD start .*hot_mib=(\d+).* mono0=([0-9.]+)')
 CHANGE_RE = re.compile(r'WORKLOAD t=([0-9.]+) hot set (moved|resized)(?: to (?:offset )?(\d+) MiB)?')
 RELOAD_RE = re.compile(r'^reload at workload t=([0-9.]+)')
 RETARGET_RE = re.compile(r'\[dtierd\] dtierd: reload: node 0 target \d+ bp -> (\d+) bp')
@@ -53,11 +54,14 @@ def parse(path):
            'eff_target': []}
     t_now = 0.0
     hot_mib = 64
+    procs = {}  # workload prefix -> (its hot_mib, its start on CLOCK_MONOTONIC)
+    per_proc = {}  # workload prefix -> [(its report time, hot pages, pages on node 0)]
     with open(path, errors='replace') as f:
         for seq, line in enumerate(f):
             m = START_RE.search(line)
             if m:
-                hot_mib = run['hot_mib'] = int(m.group(1))
+                procs[m.group(1) or ''] = (int(m.group(2)), float(m.group(3)))
+                hot_mib = run['hot_mib'] = sum(h for h, _ in procs.values())
                 continue
             m = RELOAD_RE.search(line)
             if m:
@@ -81,8 +85,8 @@ def parse(path):
                 continue
             m = WL_RE.search(line)
             if m:
-                t_now = float(m.group(1))
-                run['samples'].append((t_now, int(m.group(3)), hot_mib))
+                t_now = float(m.group(2))
+                per_proc.setdefault(m.group(1) or '', []).append((t_now, int(m.group(3)), int(m.group(4))))
                 continue
             m = EVENT_RE.search(line)
             if m and run['target'] is None:
@@ -96,7 +100,32 @@ def parse(path):
                 if m.group(1) == '0':
                     run['eff_target'].append((t_now, int(m.group(2))))
                 run['moved'].append((t_now, int(m.group(3)) * 1024, seq))
+    run['samples'] = combined_samples(per_proc, procs, hot_mib)
     return run
+
+
+def combined_samples(per_proc, procs, hot_mib):
+    """(t, node 0's share in bp, hot MiB) for each report of the first
+    workload. With two processes (s17) the share of their hot pages
+    together, as the scenario judges it: each report of the first with the
+    second's latest one. Their report times count from their own starts
+    (mono0), which differ by a second or two."""
+    first = per_proc.get('', [])
+    others = [k for k in per_proc if k]
+    out = []
+    for t, pages, n0 in first:
+        at = procs.get('', (0, 0.0))[1] + t
+        for k in others:
+            start = procs.get(k, (0, 0.0))[1]
+            prev = [r for r in per_proc[k] if start + r[0] <= at + 0.05]
+            if not prev:
+                break
+            pages += prev[-1][1]
+            n0 += prev[-1][2]
+        else:
+            if pages:
+                out.append((t, n0 * 10000 // pages, hot_mib))
+    return out
 
 
 def phases(run):
