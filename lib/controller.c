@@ -160,29 +160,37 @@ static uint64_t tried_since(const Controller *c, const CtlSample *s, size_t i, s
  * DAMON counts a region as tried at the size the quota cut it to, and
  * migrates every folio under it whole: a 4 KiB page never reaches past its
  * region, a 2 MiB folio does (6.12, THP: a 256 KiB window quota moved 2
- * MiB). So a move larger than what was tried for it, in whole PMD folios,
- * was folios larger than the quota; a move that is not whole folios was
- * pages. The kernel's stats are one snapshot (update_schemes_stats), so the
- * two agree on every kernel, however late it takes a new quota. (Bounding
- * a move by the controller's last asks instead read 4 KiB pages as folios
- * on 6.12 under TCG, which ran one window more at an older, larger quota:
- * asked 1 MiB after 2 and 4 MiB, moved 3 MiB.) The caller's guess from the
- * tier nodes' memory can be wrong: 7.3, s16, a 64 MiB THP hot set beside
- * a neighbour's 384 MiB stream buffer in 4 KiB pages read as pages; with
- * two charge windows an interval every move carried two folios or more (8
- * MiB for a 2.2 MiB need), and the share alternated 56.25 <-> 62.5 % to
- * the end, never "reached". */
+ * MiB). So a move larger than what was tried for it was folios larger than
+ * the quota, whatever else it carried: in mixed memory (7.3, s19: half the
+ * hot set in THP) a move is folios and pages together, and one such move
+ * is enough to know that the next window may carry a folio (a 512 KiB
+ * window quota there moved 4.4 MiB, 62.35 -> 54.05 %). Only a run of
+ * CTL_PAGE_MOVES moves of pages alone (not whole folios, no larger than
+ * what was tried) unlearns it: one page move among folio moves is mixed
+ * memory, not pages. The kernel's stats are one snapshot
+ * (update_schemes_stats), so the two agree on every kernel, however late
+ * it takes a new quota. (Bounding a move by the controller's last asks
+ * instead read 4 KiB pages as folios on 6.12 under TCG, which ran one
+ * window more at an older, larger quota: asked 1 MiB after 2 and 4 MiB,
+ * moved 3 MiB.) The caller's guess from the tier nodes' memory can be
+ * wrong: 7.3, s16, a 64 MiB THP hot set beside a neighbour's 384 MiB
+ * stream buffer in 4 KiB pages read as pages; with two charge windows an
+ * interval every move carried two folios or more (8 MiB for a 2.2 MiB
+ * need), and the share alternated 56.25 <-> 62.5 % to the end, never
+ * "reached". */
 static void learn_folio(Controller *c, const CtlSample *s, const CtlDecision *d)
 {
 	for (size_t i = 0; i < c->p.n; i++)
 		for (size_t j = 0; j < c->p.n; j++) {
 			uint64_t delta = d->moved[i][j], tried = tried_since(c, s, i, j);
-			if (!delta || !c->started)
+			if (!delta || !c->started || !tried)
 				continue;
-			if (delta % CTL_MAX_FOLIO)
-				c->huge_moves = false;
-			else if (tried && delta > tried)
+			if (delta > tried) {
 				c->huge_moves = true;
+				c->page_moves = 0;
+			} else if (delta % CTL_MAX_FOLIO && ++c->page_moves >= CTL_PAGE_MOVES) {
+				c->huge_moves = false;
+			}
 		}
 }
 
@@ -361,7 +369,8 @@ static void effective_targets(Controller *c, const CtlSample *s, const uint64_t 
  * folios, so with THP the share takes values a folio apart (2 MiB of a 48
  * MiB hot set: 4.2 points, none of them within 1.5 of 60 %), and a
  * 1.5-point band ping-ponged one folio every hold_s (7.3, s12). The band
- * covers 0.6 of a folio where the hot memory is in PMD folios (the largest
+ * covers 0.55 of a folio (CTL_BAND_FOLIO) where the hot memory is in PMD
+ * folios (the largest
  * DAMON migrates): as the sample says (page flags, or the nodes' meminfo),
  * or as moves larger than what DAMON tried for them showed (learn_folio).
  * Not the gcd of what moved: 4 KiB pages at power-of-two quotas of whole
@@ -379,7 +388,7 @@ static uint32_t band_width(const Controller *c, const CtlDecision *d, const CtlS
 				     2500u);
 	uint64_t folio = MIN(d->folio_bytes, CTL_MAX_FOLIO);
 	if (folio)
-		band = (uint32_t)MIN(MAX((unsigned __int128)band, (unsigned __int128)folio * 6000 / est_total), 2500u);
+		band = (uint32_t)MIN(MAX((unsigned __int128)band, (unsigned __int128)folio * CTL_BAND_FOLIO / est_total), 2500u);
 	return band;
 }
 

@@ -47,6 +47,14 @@
 #define CTL_FULL_SLACK (8ULL << 20)
 /* The largest folio DAMON's paddr migration moves at once: a PMD THP. */
 #define CTL_MAX_FOLIO (2ULL << 20)
+/* The band covers this much of a folio's share (in 1/10000): more than
+ * half, so one folio step is always inside it, and less than 0.6, so a
+ * step 0.6 of a folio away (62.5 % of a 48 MiB THP hot set for 60 %) is
+ * not when the nearer one (58.33 %) is there. */
+#define CTL_BAND_FOLIO 5500
+/* Moves in a row of pages only (no larger than what was tried, not whole
+ * folios) before huge folios learned from a move are unlearned. */
+#define CTL_PAGE_MOVES 8
 
 typedef struct CtlParams {
 	size_t n;
@@ -118,7 +126,8 @@ typedef struct Controller {
 	uint64_t acc_in[CTL_N], acc_out[CTL_N];
 	uint64_t last_in_ms[CTL_N];
 	uint64_t prev_in[2][CTL_N];   /* bytes moved in during the previous two steps */
-	bool huge_moves;              /* the last telling move was larger than what was tried (learn_folio) */
+	bool huge_moves;              /* a move was larger than what was tried (learn_folio) */
+	unsigned page_moves;          /* moves of pages only since (learn_folio) */
 	bool reach_pending;           /* in band, "reached" not yet shown by the measurement */
 	uint32_t said_bp[CTL_N];      /* the shares the last reached/left/drifted event gave */
 	uint64_t prev_hot[CTL_N];

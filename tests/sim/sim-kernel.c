@@ -347,11 +347,15 @@ static void scheme_apply(SimKernel *k, SimScheme *s)
 		}
 		/* The piece the region was split to is charged, but the whole
 		 * folio under it migrates (measured on 6.12 with THP: a 256 KiB
-		 * window quota moved 2 MiB). */
-		uint64_t charge = MIN(limit - s->charged, (uint64_t)fpages * SIM_PAGE);
+		 * window quota moved 2 MiB). In mixed memory the piece meets a
+		 * folio or a page in proportion to their bytes. */
+		uint32_t piece = fpages;
+		if (k->p.folio_share_bp && sim_rng_below(&k->rng, 10000) >= k->p.folio_share_bp)
+			piece = 1;
+		uint64_t charge = MIN(limit - s->charged, (uint64_t)piece * SIM_PAGE);
 		s->charged += charge - charge % SIM_PAGE;
 		s->sz_tried += charge - charge % SIM_PAGE;
-		for (uint32_t f = 0; f < fpages && eligible_vis(k, src, skip_luke) > 0; f++)
+		for (uint32_t f = 0; f < piece && eligible_vis(k, src, skip_luke) > 0; f++)
 			move_hot_page(k, s, src, dst, skip_luke);
 	}
 }

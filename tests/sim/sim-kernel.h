@@ -71,6 +71,9 @@ typedef struct SimKernelParams {
 	uint32_t latency_windows;            /* staged goal/quota values take effect this much later */
 	uint64_t first_window_bytes;         /* 6.12: the first window after arming ignores the quota */
 	uint32_t folio_pages;                /* pages per hot folio (512: 2 MiB THP); 0 = 1 */
+	/* Mixed memory: of the hot bytes, this share is in FOLIO_PAGES folios
+	 * and the rest in 4 KiB pages (0: all in folios). */
+	uint32_t folio_share_bp;
 	/* Of the hot pages at the start, this share sits in regions DAMON
 	 * scores lower than the fully hot ones (hot and cold 4 KiB pages
 	 * interleaved: fewer samples accessed, age 0; seen on 6.12). A page

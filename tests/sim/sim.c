@@ -394,6 +394,20 @@ static void sc_thp_noise(Scenario *sc)
 	sc->max_mib_per_s = 32;
 }
 
+/* The VM's s19: half the hot set in THP, half in 4 KiB pages, under a
+ * 16 MiB/s cap. The tier nodes' memory is under half huge pages, so the
+ * daemon is not told the folio size; moves are folios and pages mixed
+ * (7.3: a 512 KiB window quota moved 4.4 MiB after the stop, 62.35 ->
+ * 54.05 %). */
+static void sc_mixed_slow(Scenario *sc)
+{
+	sc->what = "60/40 of a 64 MiB hot set, half in 2 MiB folios, from node 1, 16 MiB/s, the folio size not told";
+	sc->k.folio_pages = 512;
+	sc->k.folio_share_bp = 5000;
+	sc->folio_unknown = true;
+	sc->max_mib_per_s = 16;
+}
+
 /* A target midway between two folio steps (64 MiB in 2 MiB folios: 59.375
  * and 62.5 % lie 1.56 points either side of 60.94 %): the band holds
  * whichever is reached first, and one folio never goes back and forth. */
@@ -494,6 +508,7 @@ static const struct {
 	{ "thp-resize", sc_thp_resize },
 	{ "thp-noise", sc_thp_noise },
 	{ "thp-midway", sc_thp_midway },
+	{ "mixed-slow", sc_mixed_slow },
 	{ "recipe-temporal", sc_recipe_temporal },
 	{ "recipe-consist", sc_recipe_consist },
 	{ "blind", sc_blind },

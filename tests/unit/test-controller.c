@@ -946,8 +946,9 @@ static void test_band_covers_error_bound(void **state)
 
 /* Pages move in whole folios: with THP a 48 MiB hot set can only be 4.2
  * points apart, and 58.3 % is as near 60 % as it gets. Where the hot memory
- * is known to be in 2 MiB folios the band covers 0.6 of one, so it stops
- * there instead of ping-ponging a folio. Moves of whole MiBs alone do not
+ * is known to be in 2 MiB folios the band covers 0.55 of one, so it stops
+ * there instead of ping-ponging a folio, but not at 62.5 %, 0.6 of a folio
+ * past (s12-resize-6.12 held that: +2.5 points). Moves of whole MiBs alone do not
  * say so (4 KiB pages at power-of-two quotas move like that too): the
  * deadband stays. */
 static void test_band_covers_folio_step(void **state)
@@ -976,7 +977,7 @@ static void test_band_covers_folio_step(void **state)
 			s.now_ms += TICK;
 		}
 		if (thp) {
-			assert_int_equal(d.band_bp, 6000 * 2 / 48);
+			assert_int_equal(d.band_bp, CTL_BAND_FOLIO * 2 / 48);
 			assert_true(d.in_band);
 		} else {
 			assert_int_equal(d.band_bp, 150);
@@ -1000,8 +1001,20 @@ static void test_band_covers_folio_step(void **state)
 		controller_step(&c, &s, &d);
 		s.now_ms += TICK;
 	}
-	assert_int_equal(d.band_bp, 6000 * 2 / 48);
+	assert_int_equal(d.band_bp, CTL_BAND_FOLIO * 2 / 48);
 	assert_true(d.in_band);
+	/* One folio further, 30 of 48 MiB (62.5 %): out of the band, and
+	 * node 0 gives back one folio's worth. */
+	controller_init(&c, &p);
+	s = sample(0, 30, 18, 0);
+	s.folio_bytes = 2 * MIB;
+	for (int k = 0; k < 5; k++) {
+		controller_step(&c, &s, &d);
+		s.now_ms += TICK;
+	}
+	assert_false(d.in_band);
+	assert_true(d.run[0][1]);
+	assert_true(d.bytes_per_tick[0][1] <= 2 * MIB);
 }
 
 /* Steps a 64 MiB hot set at 30/34 MiB (node 0 short of 60 %), then reports
@@ -1025,8 +1038,9 @@ static CtlDecision step_moved(Controller *c, uint64_t moved, uint64_t tried)
 
 /* The folio size the sample does not tell (levels read no page flags;
  * s16 on 7.3: a neighbour's 4 KiB pages outweighed a THP hot set) is
- * learned from a move of whole 2 MiB folios larger than the regions DAMON
- * tried for it, and unlearned by a move of pages. */
+ * learned from a move larger than the regions DAMON tried for it, whole
+ * folios or not (mixed memory, s19), and unlearned only by CTL_PAGE_MOVES
+ * moves of pages in a row. */
 static void test_folio_learned_from_moves(void **state)
 {
 	Controller c;
@@ -1041,17 +1055,26 @@ static void test_folio_learned_from_moves(void **state)
 	controller_init(&c, &p);
 	d = step_moved(&c, 8 * MIB, 2 * MIB);
 	assert_int_equal(d.folio_bytes, 2 * MIB);
-	/* It stays while nothing moves, and a move of pages ends it. */
+	/* Mixed memory: a folio and some pages, more than was tried. */
+	controller_init(&c, &p);
+	d = step_moved(&c, 2 * MIB + 12288, 512 * 1024);
+	assert_int_equal(d.folio_bytes, 2 * MIB);
+	/* It stays while nothing moves, and through moves of pages among
+	 * moves of folios; a run of CTL_PAGE_MOVES moves of pages ends it. */
 	CtlSample s = sample(3 * TICK, 38, 26, 0);
-	s.applied[1][0] = 8 * MIB;
-	s.tried[1][0] = 2 * MIB;
+	s.applied[1][0] = 2 * MIB + 12288;
+	s.tried[1][0] = 512 * 1024;
 	controller_step(&c, &s, &d);
 	assert_int_equal(d.folio_bytes, 2 * MIB);
-	s.now_ms += TICK;
-	s.applied[1][0] += 4096;
-	s.tried[1][0] += 4096;
-	controller_step(&c, &s, &d);
-	assert_int_equal(d.folio_bytes, 0);
+	for (unsigned k = 0; k < 2 * CTL_PAGE_MOVES; k++) {
+		bool folio = k == CTL_PAGE_MOVES - 2;
+		s.now_ms += TICK;
+		s.applied[1][0] += folio ? 2 * MIB : 4096;
+		s.tried[1][0] += 4096;
+		controller_step(&c, &s, &d);
+		/* The folio move restarts the count of page moves. */
+		assert_int_equal(d.folio_bytes, k < CTL_PAGE_MOVES - 2 + CTL_PAGE_MOVES ? 2 * MIB : 0);
+	}
 	/* What was tried unknown (0): nothing learned. */
 	controller_init(&c, &p);
 	d = step_moved(&c, 16 * MIB, 0);
