@@ -23,6 +23,15 @@ resized its hot set), for node 0:
             time: the workload reports every 2 s, and the approach's last
             move, logged an interval or two before "reached", carries the
             same report time.
+A second table, for each phase that starts more than 5 points from its
+target, holds the issue's bound on the time to converge: the bytes to move
+(the distance at the phase's first report x the hot set), the speed cap
+(max_mib_per_s of the scenario's config in tests/vm/scenarios or
+bench/scenarios, else the shipped conf/dtierd.conf), the detection delay
+(from the phase start to the workload report before dtierd's first debug
+line of the phase with bytes moved) and 1.25 x bytes / cap + detection,
+against the time to converge. Both times are read off the workload's 2 s
+reports.
 A run that never converged in a phase shows '-' and counts as failed. With
 --png-dir, one PNG per run: the share over time with the target and the band.
 """
@@ -51,7 +60,7 @@ EVENT_RE = re.compile(r'\[dtierd\] dtierd: node 0: hot share [0-9.]+ % (reached|
 def parse(path):
     run = {'name': os.path.basename(path).replace('.console.log', ''), 'samples': [],
            'changes': [], 'moved': [], 'reached': [], 'target': None, 'hot_mib': 64, 'retarget': [], 'clamped': None,
-           'eff_target': []}
+           'eff_target': [], 'change_seq': []}
     t_now = 0.0
     hot_mib = 64
     procs = {}  # workload prefix -> (its hot_mib, its start on CLOCK_MONOTONIC)
@@ -66,6 +75,7 @@ def parse(path):
             m = RELOAD_RE.search(line)
             if m:
                 run['changes'].append((float(m.group(1)), 'reload', hot_mib))
+                run['change_seq'].append(seq)
                 continue
             m = RETARGET_RE.search(line)
             if m:
@@ -82,6 +92,7 @@ def parse(path):
                 if m.group(2) == 'resized' and m.group(3):
                     hot_mib = int(m.group(3))
                 run['changes'].append((t, m.group(2), hot_mib))
+                run['change_seq'].append(seq)
                 continue
             m = WL_RE.search(line)
             if m:
@@ -126,6 +137,42 @@ def combined_samples(per_proc, procs, hot_mib):
             if pages:
                 out.append((t, n0 * 10000 // pages, hot_mib))
     return out
+
+
+def speed_cap(name):
+    """max_mib_per_s of the run's scenario config (s12-resize-6.12 ->
+    tests/vm/scenarios/s12-resize.conf), else the shipped default."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    scen = re.sub(r'-\d+\.\d+$', '', name)
+    cap_re = re.compile(r'max_mib_per_s\s*=\s*(\d+)')
+    for conf in (os.path.join(root, 'tests', 'vm', 'scenarios', scen + '.conf'),
+                 os.path.join(root, 'bench', 'scenarios', scen + '.conf'),
+                 os.path.join(root, 'conf', 'dtierd.conf')):
+        try:
+            with open(conf) as f:
+                m = cap_re.search(f.read())
+        except OSError:
+            continue
+        if m:
+            return int(m.group(1))
+    return None
+
+
+def move_bound(run, i, a, b, res):
+    """The issue's bound on the time to converge in phase I [A, B):
+    1.25 x bytes to move / speed cap + the detection delay."""
+    s = [(t, v, h) for t, v, h in run['samples'] if a <= t < b]
+    tg, cap = res.get('target_bp'), speed_cap(run['name'])
+    if not s or tg is None or not cap or abs(s[0][1] - tg) <= BAND:
+        return None
+    need_mib = abs(s[0][1] - tg) / 10000 * s[0][2]
+    seq0 = run['change_seq'][i - 1] if i else -1
+    t_move = next((t for t, bytes_, q in run['moved'] if q > seq0 and bytes_ and t < b), None)
+    if t_move is None:
+        return None
+    detect = max(t_move - a, 0.0)
+    return {'need_mib': round(need_mib, 1), 'cap_mib_s': cap, 'detect_s': round(detect, 1),
+            'bound_s': round(1.25 * need_mib / cap + detect, 1)}
 
 
 def phases(run):
@@ -225,13 +272,18 @@ def main():
     print('| run | phase (s) | target (%) | converge (s) | overshoot (pts) | mean err (pts) | sigma (pts) | moved/min (% of hot) | steady/min (% of hot) |')
     print('|---|---|---|---|---|---|---|---|---|')
     failed = 0
+    bounds = []
     for path in args.logs:
         run = parse(path)
         if not run['samples']:
             continue
         r = {'run': run['name'], 'target_bp': run['target'], 'phases': []}
-        for a, b in phases(run):
+        for i, (a, b) in enumerate(phases(run)):
             p = judge_phase(run, a, b)
+            mb = move_bound(run, i, a, b, p)
+            if mb:
+                p['move_bound'] = mb
+                bounds.append((run['name'], a, min(b, run['samples'][-1][0]), p, mb))
             r['phases'].append(p)
             failed += not p['converged']
             tgt = p.get('target_bp')
@@ -243,6 +295,15 @@ def main():
             os.makedirs(args.png_dir, exist_ok=True)
             r['png'] = plot(run, args.png_dir)
         results.append(r)
+    if bounds:
+        print()
+        print('| run | phase (s) | to move (MiB) | cap (MiB/s) | detection (s) | 1.25 x move / cap + detection (s) | converge (s) | within |')
+        print('|---|---|---|---|---|---|---|---|')
+        for name, a, b, p, mb in bounds:
+            c = p.get('converge_s')
+            ok = '-' if c is None else 'yes' if c <= mb['bound_s'] else 'no'
+            print(f"| {name} | {a:.0f}-{b:.0f} | {mb['need_mib']} | {mb['cap_mib_s']} | {mb['detect_s']} | "
+                  f"{mb['bound_s']} | {fmt(c)} | {ok} |")
     if args.json:
         with open(args.json, 'w') as f:
             json.dump(results, f, indent=1)
