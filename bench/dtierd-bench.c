@@ -298,6 +298,7 @@ typedef struct Result {
 	size_t n_tried;
 	/* measure.source = "levels" on the same root */
 	double lv_cpu_med, lv_cpu_max, lv_files, lv_real_med, lv_real_max, lv_err_bp_max, lv_err_total_mean_bp;
+	double lv_err_total_2sigma_bp, lv_bound_bp_mean;
 } Result;
 
 static int cmp_d(const void *a, const void *b)
@@ -306,40 +307,119 @@ static int cmp_d(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* What update_schemes_stats leaves in the level schemes after LEVEL_PASSES
- * apply passes from zero: scheme LEVELS_FIRST + node * N_LEVELS + j has
- * tried the bytes of the hot regions with nr_accesses >= MIN_NR + j inside
- * node's online blocks (its address filters reject everything else), every
- * byte of them, migratable or not, in every pass; scheme 0 every hot
- * region; the pulse every monitored byte (MONITORED). */
-static void put_levels(const char *root, const Layout *L, const Truth *t, size_t n_regions, uint64_t monitored)
+/* The hot candidates the level schemes see: every region the generator
+ * made hot, with its given nr_accesses, and with --sampled the chance P
+ * that one DAMON sample finds it accessed (given / MAX_NR x its migratable
+ * share; NULL: as given, the same in every pass). */
+typedef struct LevelSource {
+	const Layout *L;
+	Truth *t;
+	double *p;
+	size_t n;
+} LevelSource;
+
+/* A region's nr_accesses in apply pass PASS of interval REP: with --sampled
+ * a fresh Binomial(MAX_NR, p) draw, as each aggregation samples anew. */
+static uint32_t pass_nr(const LevelSource *ls, size_t i, int rep, int pass)
 {
-	uint64_t bytes[3][N_LEVELS] = { { 0 } }, sz0 = 0;
+	if (!ls->p)
+		return ls->t[i].nr;
+	uint32_t nr = 0;
+	uint64_t base = mix64(ls->L->seed ^ mix64(((uint64_t)rep * LEVEL_PASSES + (uint64_t)pass) * 1000003 + i + 1));
+	for (uint32_t s = 0; s < MAX_NR; s++)
+		nr += u01(mix64(base + s)) < ls->p[i];
+	return nr;
+}
+
+/* What update_schemes_stats leaves in the level schemes after LEVEL_PASSES
+ * apply passes from zero in interval REP: scheme LEVELS_FIRST + node *
+ * N_LEVELS + j has tried the bytes (sz_tried) and the pieces (nr_tried) of
+ * the hot regions with nr_accesses >= MIN_NR + j in that pass inside
+ * node's online blocks (its address filters reject everything else, and
+ * split a region at the node's edge), every byte of them, migratable or
+ * not; scheme 0 every hot region; the pulse every monitored byte
+ * (MONITORED). */
+static void put_levels(const char *root, const LevelSource *ls, uint64_t monitored, int rep)
+{
+	const Layout *L = ls->L;
+	uint64_t bytes[3][N_LEVELS] = { { 0 } }, pieces[3][N_LEVELS] = { { 0 } }, sz0 = 0, nr0 = 0;
 	char rel[512], v[64];
 
-	for (size_t i = 0; i < n_regions; i++) {
-		sz0 += t[i].nr >= MIN_NR ? t[i].end - t[i].start : 0;
-		for (uint64_t a = t[i].start; a < t[i].end;) {
-			uint64_t b = MIN((a / BLOCK + 1) * BLOCK, t[i].end);
-			int node = node_of_addr(L, a);
-			for (uint32_t j = 0; node >= 0 && j < N_LEVELS && t[i].nr >= MIN_NR + j; j++)
-				bytes[node][j] += b - a;
-			a = b;
+	for (int pass = 0; pass < LEVEL_PASSES; pass++)
+		for (size_t i = 0; i < ls->n; i++) {
+			const Truth *t = &ls->t[i];
+			uint32_t nr = pass_nr(ls, i, rep, pass);
+			unsigned touched = 0;
+			if (nr < MIN_NR)
+				continue;
+			sz0 += t->end - t->start;
+			nr0++;
+			for (uint64_t a = t->start; a < t->end;) {
+				uint64_t b = MIN((a / BLOCK + 1) * BLOCK, t->end);
+				int node = node_of_addr(L, a);
+				for (uint32_t j = 0; node >= 0 && j < N_LEVELS && nr >= MIN_NR + j; j++) {
+					bytes[node][j] += b - a;
+					pieces[node][j] += !(touched & 1u << node);
+				}
+				if (node >= 0)
+					touched |= 1u << node;
+				a = b;
+			}
 		}
-	}
 	put(root, KDAMOND "/state", "on\n");
 	for (size_t s = 0; s <= PULSE(L->n_nodes); s++) {
-		uint64_t sz = s == 0 ? sz0 : s == PULSE(L->n_nodes) ? monitored : 0;
-		if (s >= LEVELS_FIRST && s < LEVELS_END(L->n_nodes))
+		uint64_t sz = s == 0 ? sz0 : s == PULSE(L->n_nodes) ? monitored * LEVEL_PASSES : 0, nr = s == 0 ? nr0 : 0;
+		if (s >= LEVELS_FIRST && s < LEVELS_END(L->n_nodes)) {
 			sz = bytes[(s - LEVELS_FIRST) / N_LEVELS][(s - LEVELS_FIRST) % N_LEVELS];
+			nr = pieces[(s - LEVELS_FIRST) / N_LEVELS][(s - LEVELS_FIRST) % N_LEVELS];
+		}
 		snprintf(rel, sizeof(rel), KDAMOND "/contexts/0/schemes/%zu/stats", s);
 		mkdirs(root, rel);
-		snprintf(rel + strlen(rel), sizeof(rel) - strlen(rel), "/sz_tried");
-		snprintf(v, sizeof(v), "%llu\n", (unsigned long long)(sz * LEVEL_PASSES));
+		size_t at = strlen(rel);
+		snprintf(rel + at, sizeof(rel) - at, "/sz_tried");
+		snprintf(v, sizeof(v), "%llu\n", (unsigned long long)sz);
+		put(root, rel, v);
+		snprintf(rel + at, sizeof(rel) - at, "/nr_tried");
+		snprintf(v, sizeof(v), "%llu\n", (unsigned long long)nr);
 		put(root, rel, v);
 	}
-	snprintf(v, sizeof(v), "%llu\n", (unsigned long long)(n_regions * LEVEL_PASSES));
-	put(root, KDAMOND "/contexts/0/schemes/0/stats/nr_tried", v);
+}
+
+static void exact_hot(const Truth *t, size_t n, int n_nodes, double *ret_node, double *ret_total);
+
+/* The hot bytes the level schemes stand for, per node: the exact count
+ * (exact_hot()), and with --sampled its expectation over DAMON's sampling:
+ * each region's nr_accesses ~ Binomial(MAX_NR, p), counted from MIN_NR
+ * up, its migratable bytes scaled by min(1, size x nr / MAX_NR /
+ * migratable). So the levels' error is their own: the sampling noise of
+ * one interval's passes, and what they cannot see, the cap at the
+ * migratable bytes. */
+static void levels_truth(const LevelSource *ls, int n_nodes, double *ret_node, double *ret_total)
+{
+	if (!ls->p) {
+		exact_hot(ls->t, ls->n, n_nodes, ret_node, ret_total);
+		return;
+	}
+	*ret_total = 0;
+	for (int k = 0; k < n_nodes; k++)
+		ret_node[k] = 0;
+	for (size_t i = 0; i < ls->n; i++) {
+		const Truth *t = &ls->t[i];
+		double m = 0, f = 0, p = ls->p[i];
+		for (int k = 0; k < n_nodes; k++)
+			m += (double)t->mig_node[k] * PAGE;
+		if (m == 0)
+			continue;
+		for (uint32_t nr = MIN_NR; nr <= MAX_NR && p > 0; nr++) {
+			double pmf = p >= 1 ? nr == MAX_NR : exp(lgamma(MAX_NR + 1) - lgamma(nr + 1) - lgamma(MAX_NR - nr + 1) + nr * log(p) +
+					 (MAX_NR - nr) * log1p(-p));
+			f += pmf * MIN(1.0, (double)(t->end - t->start) * nr / MAX_NR / m);
+		}
+		for (int k = 0; k < n_nodes; k++)
+			ret_node[k] += (double)t->mig_node[k] * PAGE * f;
+	}
+	for (int k = 0; k < n_nodes; k++)
+		*ret_total += ret_node[k];
 }
 
 /* The median and the largest of the reps values in V (sorted in place). */
@@ -376,7 +456,7 @@ static size_t sample_nr(const Layout *L, Truth *t, size_t n)
 	return kept;
 }
 
-static size_t build_root(const char *root, const Layout *L, Truth **ret_t, size_t n_regions)
+static size_t build_root(const char *root, const Layout *L, Truth **ret_t, size_t n_regions, LevelSource *ret_ls)
 {
 	char rel[512];
 	uint64_t seed = L->seed;
@@ -469,8 +549,22 @@ static size_t build_root(const char *root, const Layout *L, Truth **ret_t, size_
 		}
 	}
 	close(fd);
-	if (sampled_nr)
+	LevelSource ls = { .L = L, .t = malloc(n_regions * sizeof(*t)), .n = n_regions };
+	if (!ls.t)
+		die("levels", ENOMEM);
+	memcpy(ls.t, t, n_regions * sizeof(*t));
+	if (sampled_nr) {
+		ls.p = malloc(n_regions * sizeof(*ls.p));
+		if (!ls.p)
+			die("levels", ENOMEM);
+		for (size_t i = 0; i < n_regions; i++) {
+			double m = 0;
+			for (int q = 0; q < L->n_nodes; q++)
+				m += (double)t[i].mig_node[q] * PAGE;
+			ls.p[i] = t[i].nr / (double)MAX_NR * m / (double)(t[i].end - t[i].start);
+		}
 		n_regions = sample_nr(L, t, n_regions);
+	}
 
 	/* tried_regions. */
 	mkdirs(root, TRIED);
@@ -497,9 +591,10 @@ static size_t build_root(const char *root, const Layout *L, Truth **ret_t, size_
 	char v[64];
 	snprintf(v, sizeof(v), "%llu\n", (unsigned long long)total);
 	put(root, TRIED "/total_bytes", v);
-	put_levels(root, L, t, n_regions, L->mem);
+	put_levels(root, &ls, L->mem, 0);
 
 	*ret_t = t;
+	*ret_ls = ls;
 	return n_regions;
 }
 
@@ -527,26 +622,41 @@ static void exact_hot(const Truth *t, size_t n, int n_nodes, double *ret_node, d
 
 /* measure.source = "levels", as manager.c tick_measure_levels() does it:
  * one update_schemes_stats, the pulse's sz_tried, scheme 0's sz_tried and
- * nr_tried and every level scheme's sz_tried, their growth per pass since
- * the last interval (here: from zero), then metric_levels_hot(). Each file
- * costs what a region file does, by full path. */
-static void run_levels(Sysfs *fs, int n_nodes, uint64_t monitored, const uint32_t *exact_bp, double exact_total,
-		       Result *res)
+ * nr_tried and every level scheme's sz_tried and nr_tried, their growth
+ * per pass since the last interval (here: from zero), then
+ * metric_levels_hot(). Each file costs what a region file does, by full
+ * path. With --sampled every interval samples the regions afresh (the
+ * counters are rewritten before it, not timed), and the error is against
+ * the regions' accessed bytes before sampling (levels_truth()): its two
+ * sigma over the intervals is what err_bytes must bound. */
+static void run_levels(Sysfs *fs, const char *root, const LevelSource *ls, uint64_t monitored, Result *res)
 {
+	const int n_nodes = ls->L->n_nodes;
 	Damon d = { .fs = fs };
 	uint32_t level_nr[N_LEVELS];
-	enum { N_COUNTERS = 3 + 3 * N_LEVELS };
+	enum { N_COUNTERS = 3 + 2 * 3 * N_LEVELS };
 	uint64_t now[N_COUNTERS], last[N_COUNTERS] = { 0 }, per[N_COUNTERS];
 	const int nodes[] = { 0, 1, 2 };
-	double cpu[64], real[64], files = 0, err_max = 0, err_sum = 0;
-	size_t n = 3 + (size_t)n_nodes * N_LEVELS;
+	const size_t nl = (size_t)n_nodes * N_LEVELS, n = 3 + 2 * nl;
+	double cpu[64], real[64], files = 0, err_max = 0, err_sum = 0, err2 = 0, bound_sum = 0;
+	double truth_node[3], truth_total;
+	uint32_t truth_bp[3];
 	int r;
 
+	levels_truth(ls, n_nodes, truth_node, &truth_total);
+	{
+		uint64_t b[3];
+		for (int k = 0; k < n_nodes; k++)
+			b[k] = (uint64_t)truth_node[k];
+		metric_shares_bp(b, (size_t)n_nodes, truth_bp);
+	}
 	snprintf(d.dir, sizeof(d.dir), KDAMOND);
 	for (uint32_t j = 0; j < N_LEVELS; j++)
 		level_nr[j] = MIN_NR + j;
 	for (int rep = 0; rep < reps; rep++) {
 		HotShare h;
+		if (ls->p && rep > 0)
+			put_levels(root, ls, monitored, rep);
 		double t0 = cpu_ms();
 		r = damon_update_stats(&d);
 		if (r >= 0)
@@ -555,13 +665,18 @@ static void run_levels(Sysfs *fs, int n_nodes, uint64_t monitored, const uint32_
 			r = damon_read_sz_tried(&d, 0, &now[1]);
 		if (r >= 0)
 			r = damon_read_nr_tried(&d, 0, &now[2]);
-		for (size_t i = 0; r >= 0 && i < (size_t)n_nodes * N_LEVELS; i++)
+		for (size_t i = 0; r >= 0 && i < nl; i++)
 			r = damon_read_sz_tried(&d, LEVELS_FIRST + i, &now[3 + i]);
+		for (size_t i = 0; r >= 0 && i < nl; i++)
+			r = damon_read_nr_tried(&d, LEVELS_FIRST + i, &now[3 + nl + i]);
 		if (r < 0)
 			die("level counters", -r);
-		if (metric_levels_per_pass(last, now, n, monitored, per) != LEVEL_PASSES)
+		int passes = metric_levels_per_pass(last, now, n, monitored, per);
+		if (passes != LEVEL_PASSES)
 			die("level passes", EPROTO);
-		metric_levels_hot(per + 3, level_nr, N_LEVELS, MAX_NR, nodes, (size_t)n_nodes, &h);
+		LevelCounts lc = { .bytes = per + 3, .regions = per + 3 + nl, .nr = level_nr, .n = N_LEVELS,
+				   .max_nr = MAX_NR, .passes = (uint32_t)passes };
+		metric_levels_hot(&lc, nodes, (size_t)n_nodes, &h);
 		double t1 = cpu_ms();
 		/* The state write and every counter (sysfs_read reads each file
 		 * to its end: two read calls a file). */
@@ -570,14 +685,19 @@ static void run_levels(Sysfs *fs, int n_nodes, uint64_t monitored, const uint32_
 		real[rep] = cpu[rep] + nfiles * (costs.real_file_full_us - costs.tmpfs_file_full_us) / 1e3;
 		files += nfiles;
 		for (int k = 0; k < n_nodes; k++)
-			err_max = MAX(err_max, fabs((double)h.share_bp[k] - (double)exact_bp[k]));
-		err_sum += ((double)h.total - exact_total) / exact_total * 1e4;
+			err_max = MAX(err_max, fabs((double)h.share_bp[k] - (double)truth_bp[k]));
+		double et = ((double)h.total - truth_total) / truth_total * 1e4;
+		err_sum += et;
+		err2 += et * et;
+		bound_sum += (double)h.err_bytes / truth_total * 1e4;
 	}
 	median_max(cpu, &res->lv_cpu_med, &res->lv_cpu_max);
 	median_max(real, &res->lv_real_med, &res->lv_real_max);
 	res->lv_files = files / reps;
 	res->lv_err_bp_max = err_max;
 	res->lv_err_total_mean_bp = err_sum / reps;
+	res->lv_err_total_2sigma_bp = 2 * sqrt(err2 / reps);
+	res->lv_bound_bp_mean = bound_sum / reps;
 }
 
 static void run_scenario(const Scenario *sc, Result *res)
@@ -592,7 +712,8 @@ static void run_scenario(const Scenario *sc, Result *res)
 		die(root, errno);
 	layout_init(&L, sc->mem, sc->n_nodes, sc->thp_pct / 100.0,
 		    mix64(sc->mem ^ sc->n_regions * 131 ^ (uint64_t)sc->n_nodes * 7 ^ (uint64_t)sc->thp_pct));
-	size_t n_hot = build_root(root, &L, &t, sc->n_regions);
+	LevelSource ls;
+	size_t n_hot = build_root(root, &L, &t, sc->n_regions, &ls);
 	double exact_node[3], exact_total;
 	exact_hot(t, n_hot, sc->n_nodes, exact_node, &exact_total);
 	uint32_t exact_bp[3];
@@ -691,11 +812,13 @@ static void run_scenario(const Scenario *sc, Result *res)
 	res->err_total_mean_bp = err_sum / reps;
 	res->bound_bp_mean = bound_sum / reps;
 	res->bound_bp_min = bound_min;
-	run_levels(&fs, sc->n_nodes, L.mem, exact_bp, exact_total, res);
+	run_levels(&fs, root, &ls, L.mem, res);
 
 	node_map_free(&map);
 	sysfs_close(&fs);
 	free(t);
+	free(ls.t);
+	free(ls.p);
 	free(L.block_node);
 	rmtree(root);
 }
@@ -813,16 +936,17 @@ static void measure_costs(void)
 static void print_levels(const Scenario *sc, const Result *res, size_t n)
 {
 	printf("\nmeasure.source = \"levels\" on the same roots (%d levels per node; every byte of a hot region "
-	       "counts, migratable or not):\n\n",
-	       N_LEVELS);
+	       "counts, migratable or not; error against %s):\n\n",
+	       N_LEVELS, sampled_nr ? "the accessed bytes before DAMON's sampling, each interval sampled afresh"
+				    : "the exact count");
 	printf("| memory | regions | nodes | THP | files | CPU/interval median (max) ms "
-	       "| real-kernel est. median (max) ms | share err max bp | total err mean bp |\n");
-	printf("|---|---|---|---|---|---|---|---|---|\n");
+	       "| real-kernel est. median (max) ms | share err max bp | total err mean (2 sigma) bp | bound mean bp |\n");
+	printf("|---|---|---|---|---|---|---|---|---|---|\n");
 	for (size_t i = 0; i < n; i++)
-		printf("| %llu GiB | %zu | %d | %d %% | %.0f | %.3f (%.3f) | %.3f (%.3f) | %.1f | %+.1f |\n",
+		printf("| %llu GiB | %zu | %d | %d %% | %.0f | %.3f (%.3f) | %.3f (%.3f) | %.1f | %+.1f (%.1f) | %.1f |\n",
 		       (unsigned long long)(sc[i].mem / GIB), res[i].n_tried, sc[i].n_nodes, sc[i].thp_pct, res[i].lv_files,
 		       res[i].lv_cpu_med, res[i].lv_cpu_max, res[i].lv_real_med, res[i].lv_real_max, res[i].lv_err_bp_max,
-		       res[i].lv_err_total_mean_bp);
+		       res[i].lv_err_total_mean_bp, res[i].lv_err_total_2sigma_bp, res[i].lv_bound_bp_mean);
 }
 
 static void usage(void)

@@ -400,8 +400,11 @@ static int read_level_counters(Manager *m, uint64_t *ret)
 		r = damon_read_sz_tried(&m->damon, 0, &ret[LEVELS_SZ0]);
 	if (r >= 0)
 		r = damon_read_nr_tried(&m->damon, 0, &ret[LEVELS_NR0]);
-	for (size_t i = 0; r >= 0 && i < m->cfg->n_tiers * p->n_levels; i++)
+	size_t n = m->cfg->n_tiers * p->n_levels;
+	for (size_t i = 0; r >= 0 && i < n; i++)
 		r = damon_read_sz_tried(&m->damon, p->levels_first + i, &ret[LEVELS_FIRST + i]);
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		r = damon_read_nr_tried(&m->damon, p->levels_first + i, &ret[LEVELS_FIRST + n + i]);
 	return r;
 }
 
@@ -427,11 +430,12 @@ void manager_levels_baseline(Manager *m)
  * update_schemes_stats answers at once on every kernel; a tried-bytes
  * request waits for a whole apply pass, holding DAMON's sysfs lock, and
  * before 6.14 answered nothing for 5 of 6 requests at ~1 300 regions under
- * TCG. It is also the mean of every pass in the interval, not one. Sets
- * m->measure_bad when there is no measurement. */
+ * TCG. It is also the mean of every pass in the interval, not one.
+ * Returns the passes measured, or 0 with m->measure_bad saying why there is
+ * no measurement, or -errno. */
 static int read_levels_per_pass(Manager *m, uint64_t *ret)
 {
-	size_t n = LEVELS_FIRST + m->cfg->n_tiers * m->setup.plan.n_levels;
+	size_t n = LEVELS_FIRST + 2 * m->cfg->n_tiers * m->setup.plan.n_levels;
 	uint64_t now[LEVELS_COUNTERS_MAX];
 	int r;
 
@@ -460,7 +464,7 @@ static int read_levels_per_pass(Manager *m, uint64_t *ret)
 		m->measure_bad = "the level schemes' first counters";
 	else
 		m->measure_bad = NULL;
-	return 0;
+	return MAX(r, 0);
 }
 
 /* The tier nodes' numbers, in tier order: the metric's nodes. */
@@ -483,8 +487,13 @@ static int tick_measure_levels(Manager *m, HotShare *ret)
 	if (r < 0)
 		return r;
 	tier_nodes(m->cfg, nodes);
-	metric_levels_hot(per_pass + LEVELS_FIRST, p->level_nr, p->n_levels, (uint32_t)(p->aggr_us / p->sample_us),
-			  nodes, m->cfg->n_tiers, ret);
+	LevelCounts lc = { .bytes = per_pass + LEVELS_FIRST,
+			   .regions = per_pass + LEVELS_FIRST + m->cfg->n_tiers * p->n_levels,
+			   .nr = p->level_nr,
+			   .n = p->n_levels,
+			   .max_nr = (uint32_t)(p->aggr_us / p->sample_us),
+			   .passes = (uint32_t)r };
+	metric_levels_hot(&lc, nodes, m->cfg->n_tiers, ret);
 	ret->n_regions = ret->total ? MAX(per_pass[LEVELS_NR0], 1u) : 0;
 	/* Scheme 0 and the nodes' lowest levels try the same regions in each
 	 * pass; only a region across a node's edge, which an address filter

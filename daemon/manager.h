@@ -40,9 +40,10 @@ enum {
 
 /* measure.source = "levels": the counters read_level_counters() reads, in
  * this order: the pulse's sz_tried, scheme 0's sz_tried and nr_tried, then
- * every level scheme's sz_tried. */
+ * every level scheme's sz_tried, then every level scheme's nr_tried (the
+ * regions, for the error bound). */
 enum { LEVELS_PULSE, LEVELS_SZ0, LEVELS_NR0, LEVELS_FIRST };
-#define LEVELS_COUNTERS_MAX (LEVELS_FIRST + CONFIG_MAX_TIERS * DAMON_MAX_LEVELS)
+#define LEVELS_COUNTERS_MAX (LEVELS_FIRST + 2 * CONFIG_MAX_TIERS * DAMON_MAX_LEVELS)
 
 typedef struct Manager {
 	Config *cfg;

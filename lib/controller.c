@@ -370,9 +370,9 @@ static void effective_targets(Controller *c, const CtlSample *s, const uint64_t 
  * MiB hot set: 4.2 points, none of them within 1.5 of 60 %), and a
  * 1.5-point band ping-ponged one folio every hold_s (7.3, s12). The band
  * covers 0.55 of a folio (CTL_BAND_FOLIO) where the hot memory is in PMD
- * folios (the largest
- * DAMON migrates): as the sample says (page flags, or the nodes' meminfo),
- * or as moves larger than what DAMON tried for them showed (learn_folio).
+ * folios (the largest DAMON migrates): as the sample says (page flags, or
+ * the nodes' meminfo), or as moves larger than what DAMON tried for them
+ * showed (learn_folio).
  * Not the gcd of what moved: 4 KiB pages at power-of-two quotas of whole
  * MiBs move in multiples of 2 MiB too, and a band that wide let 6.12 say
  * "reached" for a 4 KiB hot set at 61.98 % when the truth was 58.83 % (s17,

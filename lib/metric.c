@@ -309,32 +309,49 @@ static double level_value(const uint32_t *level_nr, size_t n_levels, uint32_t ma
 	return MIN(((double)level_nr[j] + (double)next - 1) / 2, (double)max_nr);
 }
 
-void metric_levels_hot(const uint64_t *level_bytes, const uint32_t *level_nr, size_t n_levels, uint32_t max_nr,
-		       const int *nodes, size_t n_nodes, HotShare *ret)
+/* The variance of the hot bytes that BYTES in COUNT regions, all with
+ * nr_accesses in [LO, HI] counted as VALUE, contribute: each region's
+ * accessed fraction is sampled as Binomial(max_nr, p) / max_nr in every
+ * pass (variance p (1 - p) / max_nr, the mean of PASSES of them), and where
+ * the step spans several values the region's lies anywhere in it (uniform:
+ * (w^2 - 1) / 12). A region of size s adds s^2 times those: the regions'
+ * sizes are not read, so equal sizes stand in, bytes^2 / count, which is
+ * low where sizes vary (2.1x for the bench's log-uniform sizes). */
+static double level_step_var(uint64_t bytes, uint64_t count, double value, uint32_t lo, uint32_t hi,
+			     const LevelCounts *lc)
+{
+	double p = value / lc->max_nr, w = (double)(hi - lo + 1);
+	double per_region = p * (1 - p) / lc->max_nr / MAX(lc->passes, 1u) + (w * w - 1) / 12 / lc->max_nr / lc->max_nr;
+	return (double)bytes * (double)bytes / (double)MAX(count, 1u) * per_region;
+}
+
+void metric_levels_hot(const LevelCounts *lc, const int *nodes, size_t n_nodes, HotShare *ret)
 {
 	HotShare h = { .n = n_nodes };
-	double err = 0;
+	const size_t n = lc->n;
+	double var = 0;
 
-	for (size_t t = 0; t < n_nodes && n_levels && max_nr; t++) {
-		const uint64_t *b = &level_bytes[t * n_levels];
+	for (size_t t = 0; t < n_nodes && n && lc->max_nr; t++) {
+		const uint64_t *b = &lc->bytes[t * n], *c = lc->regions ? &lc->regions[t * n] : NULL;
 		double hot = 0, prev = 0;
-		for (size_t j = 0; j < n_levels; j++) {
+		for (size_t j = 0; j < n; j++) {
 			/* B(>= level j) counts every region at or above it:
 			 * each level adds its value's step over the last. */
-			double v = level_value(level_nr, n_levels, max_nr, j);
-			uint64_t in_step = b[j] - MIN(b[j], j + 1 < n_levels ? b[j + 1] : 0);
-			uint32_t next = j + 1 < n_levels ? level_nr[j + 1] : max_nr + 1;
+			double v = level_value(lc->nr, n, lc->max_nr, j);
+			uint64_t in_step = b[j] - MIN(b[j], j + 1 < n ? b[j + 1] : 0);
+			uint64_t regions = c ? c[j] - MIN(c[j], j + 1 < n ? c[j + 1] : 0) : 1;
+			uint32_t next = j + 1 < n ? lc->nr[j + 1] : lc->max_nr + 1;
 			hot += (double)b[j] * (v - prev);
-			err += (double)in_step * (double)(next - 1 - level_nr[j]) / 2 / max_nr;
+			var += level_step_var(in_step, regions, v, lc->nr[j], next - 1, lc);
 			prev = v;
 		}
 		h.region_bytes[t] = b[0];
-		h.hot_bytes[t] = MIN((uint64_t)(hot / max_nr + 0.5), b[0]);
+		h.hot_bytes[t] = MIN((uint64_t)(hot / lc->max_nr + 0.5), b[0]);
 		h.total += h.hot_bytes[t];
 	}
 	for (size_t t = 0; t < n_nodes; t++)
 		h.node[t] = nodes[t];
-	h.err_bytes = (uint64_t)ceil(err);
+	h.err_bytes = (uint64_t)ceil(2 * sqrt(var));
 	metric_shares_bp(h.hot_bytes, n_nodes, h.share_bp);
 	*ret = h;
 }

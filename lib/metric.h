@@ -63,16 +63,30 @@ typedef struct HotPattern {
 int metric_hot_share(const RegionList *regions, const HotPattern *pattern, NodeLocator *loc,
 		     uint64_t budget_pages, const int *nodes, size_t n_nodes, HotShare *ret);
 
-/* measure.source = "levels": the hot share from per-node totals.
- * LEVEL_BYTES[t * n_levels + j] is the bytes of node NODES[t]'s regions with
- * nr_accesses >= LEVEL_NR[j] (ascending, LEVEL_NR[0] the hot threshold), as
- * DAMON's total_bytes of a stat scheme at that level reports them. A region
- * counts size * nr_accesses / MAX_NR, the weighting metric_hot_share()
+/* measure.source = "levels": what the level schemes tried per apply pass,
+ * per tier node t and level j (index t * n + j): BYTES the bytes of node
+ * t's regions with nr_accesses >= NR[j] (ascending, NR[0] the hot
+ * threshold), as a stat scheme's sz_tried at that level grows by them in
+ * a pass, and REGIONS how many regions those were (its nr_tried). */
+typedef struct LevelCounts {
+	const uint64_t *bytes;
+	const uint64_t *regions;
+	const uint32_t *nr;
+	size_t n;
+	uint32_t max_nr;  /* samples per aggregation (aggr_us / sample_us) */
+	uint32_t passes;  /* apply passes the counts are the mean of */
+} LevelCounts;
+
+/* The hot share from LC for the tier nodes NODES[0..n_nodes). A region
+ * counts size * nr_accesses / max_nr, the weighting metric_hot_share()
  * gives it, up to its migratable bytes there; with one level per value of
  * nr_accesses the sum is exact, with fewer a region between two levels
- * counts the middle of its step and err_bytes bounds the difference. Pure. */
-void metric_levels_hot(const uint64_t *level_bytes, const uint32_t *level_nr, size_t n_levels, uint32_t max_nr,
-		       const int *nodes, size_t n_nodes, HotShare *ret);
+ * counts the middle of its step. err_bytes is two sigma of the total's
+ * error, the independent errors of the regions added in quadrature: DAMON's
+ * sampling of each region's accessed fraction (one page per sample, so
+ * nr_accesses ~ Binomial(max_nr, p) in each of the passes) and, with coarse
+ * levels, where in its step a region lies. Pure. */
+void metric_levels_hot(const LevelCounts *lc, const int *nodes, size_t n_nodes, HotShare *ret);
 
 /* Shares in bp of BYTES[0..n), largest-remainder rounding so they sum to
  * exactly 10000 (all 0 when the total is 0). Pure. */

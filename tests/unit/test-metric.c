@@ -635,16 +635,21 @@ static void test_levels_hot(void **state)
 		const uint32_t *nr;
 		size_t n;
 	} cases[] = { { fine, sizeof(fine) / sizeof(fine[0]) }, { coarse, sizeof(coarse) / sizeof(coarse[0]) } };
+	uint64_t bound[2] = { 0 };
 
 	for (size_t c = 0; c < 2; c++) {
-		uint64_t level_bytes[2 * 20] = { 0 };
+		uint64_t level_bytes[2 * 20] = { 0 }, level_regions[2 * 20] = { 0 };
 		HotShare h;
 		for (size_t t = 0; t < 2; t++)
 			for (size_t j = 0; j < cases[c].n; j++)
 				for (size_t i = 0; i < N_REG; i++)
-					if (nr[t][i] >= cases[c].nr[j])
+					if (nr[t][i] >= cases[c].nr[j]) {
 						level_bytes[t * cases[c].n + j] += size[t][i];
-		metric_levels_hot(level_bytes, cases[c].nr, cases[c].n, MAX_NR, nodes, 2, &h);
+						level_regions[t * cases[c].n + j]++;
+					}
+		LevelCounts lc = { .bytes = level_bytes, .regions = level_regions, .nr = cases[c].nr,
+				   .n = cases[c].n, .max_nr = MAX_NR, .passes = 10 };
+		metric_levels_hot(&lc, nodes, 2, &h);
 		for (size_t t = 0; t < 2; t++) {
 			double err = fabs((double)h.hot_bytes[t] - truth[t]);
 			assert_true(h.region_bytes[t] == region[t]);
@@ -654,11 +659,84 @@ static void test_levels_hot(void **state)
 			else
 				assert_true(err <= (double)h.err_bytes && err > 1);
 		}
-		assert_true(c == 0 ? h.err_bytes == 0 : h.err_bytes > 0);
+		/* Sampling alone bounds the fine levels; the coarse ones add
+		 * where in its step each region lies. */
+		bound[c] = h.err_bytes;
+		assert_true(h.err_bytes > 0);
 		assert_true(h.total == h.hot_bytes[0] + h.hot_bytes[1]);
 		assert_int_equal(h.share_bp[0] + h.share_bp[1], 10000);
 		assert_int_equal(h.node[1], 1);
 	}
+	assert_true(bound[1] > bound[0]);
+}
+
+/* Draws nr_accesses as DAMON's sampling of a region counts it: one page per
+ * sample, accessed with probability P. */
+static uint32_t draw_nr(double p, uint32_t max_nr)
+{
+	uint32_t nr = 0;
+	for (uint32_t s = 0; s < max_nr; s++)
+		nr += (double)rand() / ((double)RAND_MAX + 1) < p;
+	return nr;
+}
+
+/* The levels' error bound against the regions' real accessed bytes, when
+ * every pass samples each region afresh: within 3x of the observed error
+ * (two sigma over many draws), and it falls with more passes. */
+static void test_levels_bound(void **state)
+{
+	enum { MAX_NR = 20, N_REG = 400, SEEDS = 200 };
+	const int nodes[] = { 0, 1 };
+	uint32_t levels[MAX_NR - 2];
+	uint64_t size[2][N_REG];
+	double p[2][N_REG], truth = 0;
+	(void)state;
+
+	for (uint32_t j = 0; j < MAX_NR - 2; j++)
+		levels[j] = 3 + j;
+	srand(11);
+	for (size_t t = 0; t < 2; t++)
+		for (size_t i = 0; i < N_REG; i++) {
+			size[t][i] = 4096ULL * (1 + rand() % 512);
+			/* Hot enough that no draw falls below the threshold. */
+			p[t][i] = 0.5 + 0.5 * rand() / RAND_MAX;
+			truth += (double)size[t][i] * p[t][i];
+		}
+	const uint32_t passes_cases[] = { 1, 10 };
+	double bound_mean[2];
+	for (size_t pc = 0; pc < 2; pc++) {
+		uint32_t passes = passes_cases[pc];
+		double sq = 0, bsum = 0;
+		for (int seed = 0; seed < SEEDS; seed++) {
+			uint64_t bytes[2 * (MAX_NR - 2)] = { 0 }, regions[2 * (MAX_NR - 2)] = { 0 };
+			for (uint32_t pass = 0; pass < passes; pass++)
+				for (size_t t = 0; t < 2; t++)
+					for (size_t i = 0; i < N_REG; i++) {
+						uint32_t nr = draw_nr(p[t][i], MAX_NR);
+						for (uint32_t j = 0; j < MAX_NR - 2 && nr >= levels[j]; j++) {
+							bytes[t * (MAX_NR - 2) + j] += size[t][i];
+							regions[t * (MAX_NR - 2) + j]++;
+						}
+					}
+			for (size_t k = 0; k < 2 * (MAX_NR - 2); k++) {
+				bytes[k] = (bytes[k] + passes / 2) / passes;
+				regions[k] = (regions[k] + passes / 2) / passes;
+			}
+			LevelCounts lc = { .bytes = bytes, .regions = regions, .nr = levels, .n = MAX_NR - 2,
+					   .max_nr = MAX_NR, .passes = passes };
+			HotShare h;
+			metric_levels_hot(&lc, nodes, 2, &h);
+			double e = (double)h.total - truth;
+			sq += e * e;
+			bsum += (double)h.err_bytes;
+		}
+		double two_sigma = 2 * sqrt(sq / SEEDS);
+		bound_mean[pc] = bsum / SEEDS;
+		if (!(bound_mean[pc] < 3 * two_sigma && bound_mean[pc] > two_sigma / 3))
+			fail_msg("%u passes: bound %.0f, observed 2 sigma %.0f", passes, bound_mean[pc], two_sigma);
+	}
+	/* Ten passes average ten samplings: about sqrt(10) less. */
+	assert_true(bound_mean[1] * 2 < bound_mean[0]);
 }
 
 /* Counters per pass: the pulse counts the passes (2 GiB each), the others
@@ -696,6 +774,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shares),
 		cmocka_unit_test(test_levels_hot),
+		cmocka_unit_test(test_levels_bound),
 		cmocka_unit_test(test_levels_per_pass),
 		cmocka_unit_test(test_hot_share_fake),
 		cmocka_unit_test(test_hot_share_weighted_fake),
