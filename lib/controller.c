@@ -363,8 +363,22 @@ static void effective_targets(Controller *c, const CtlSample *s, const uint64_t 
 	}
 }
 
+/* The error bound of the median of the recent estimates (up to
+ * CTL_BAND_HIST, with this interval's), which is what leaves the band and
+ * so starts a move, from ERR_BP, one estimate's: each interval samples
+ * afresh, and the median of n independent estimates errs about 1.25 /
+ * sqrt(n) as much as one. The levels' bound in s2-converge-6.12 was 1-5
+ * points (median 2) for one interval, and as the band it let the share
+ * rest 3 points low (mean -3.13 against -1.44 without it). */
+static uint64_t median_err_bp(const Controller *c, uint64_t err_bp)
+{
+	unsigned n = MIN(c->n_hist + 1, (unsigned)CTL_BAND_HIST);
+	return MIN(err_bp, (uint64_t)((double)err_bp * 1.2533 / sqrt((double)n)));
+}
+
 /* The deadband for this interval. A difference within the measurement's own
- * error bound is no reason to move: the band is at least that wide. Nor is
+ * error bound is no reason to move: the band is at least the bound of the
+ * median the controller judges (median_err_bp). Nor is
  * a difference smaller than what one move can change: pages move in whole
  * folios, so with THP the share takes values a folio apart (2 MiB of a 48
  * MiB hot set: 4.2 points, none of them within 1.5 of 60 %), and a
@@ -383,9 +397,10 @@ static uint32_t band_width(const Controller *c, const CtlDecision *d, const CtlS
 {
 	uint32_t band = c->p.deadband_bp;
 
-	if (s->err_bytes)
-		band = (uint32_t)MIN(MAX((unsigned __int128)band, (unsigned __int128)s->err_bytes * 10000 / est_total),
-				     2500u);
+	if (s->err_bytes) {
+		uint64_t err_bp = (uint64_t)((unsigned __int128)s->err_bytes * 10000 / est_total);
+		band = (uint32_t)MIN(MAX((uint64_t)band, median_err_bp(c, err_bp)), 2500u);
+	}
 	uint64_t folio = MIN(d->folio_bytes, CTL_MAX_FOLIO);
 	if (folio)
 		band = (uint32_t)MIN(MAX((unsigned __int128)band, (unsigned __int128)folio * CTL_BAND_FOLIO / est_total), 2500u);
@@ -490,11 +505,36 @@ static void judge_band(Controller *c, CtlDecision *d, uint32_t worst, uint32_t w
 	d->in_band = c->in_band;
 }
 
+/* Whether the last push went about one folio past the target and the way
+ * back may take one folio before hold_ms: the folio size is known, the
+ * measurement is quiet (nothing unseen, in flight or settling:
+ * CONFIRMED), the median of the recent estimates is outside the band too,
+ * the reverse move is CTL_FOLIO_HOLD_MS old, and HOT, the error, is
+ * nearer one folio than none or two (thp-noise at a 5-window latency:
+ * 62.5 % for a 60 % target for the whole 10 s of hold_ms, then 59.4 %).
+ * Not when SRC -> DST itself moved within hold_ms: an early way back is
+ * never undone early, so a folio goes back and forth no more often than
+ * hold_ms allows. */
+static bool folio_overshoot(const Controller *c, const CtlSample *s, const CtlDecision *d, size_t src,
+			    size_t dst, uint64_t hot, bool confirmed, uint32_t worst_median)
+{
+	uint64_t folio = MIN(d->folio_bytes, CTL_MAX_FOLIO);
+
+	if (!folio || !confirmed || c->n_hist < 3 || worst_median <= d->band_bp)
+		return false;
+	if (s->now_ms - c->last_move_ms[dst][src] < CTL_FOLIO_HOLD_MS)
+		return false;
+	if (c->ever_moved[src][dst] && s->now_ms - c->last_move_ms[src][dst] < c->p.hold_ms)
+		return false;
+	return 2 * hot > folio && 2 * hot < 3 * folio;
+}
+
 /* Flows: match the largest deficit with the largest surplus, greedily,
  * moving gain_pct of the smaller of the two; never undo a recent move of
- * the opposite direction (hold_ms). */
+ * the opposite direction (hold_ms), but one folio of an overshoot
+ * (folio_overshoot). */
 static void plan_flows(const Controller *c, const CtlSample *s, const int32_t *err, uint64_t est_total,
-		       CtlDecision *d)
+		       bool confirmed, uint32_t worst_median, CtlDecision *d)
 {
 	size_t n = c->p.n;
 	int32_t need[CTL_N];
@@ -513,9 +553,12 @@ static void plan_flows(const Controller *c, const CtlSample *s, const int32_t *e
 		int32_t amount_bp = MIN(need[dst], -need[src]);
 		need[dst] -= amount_bp;
 		need[src] += amount_bp;
-		if (c->ever_moved[dst][src] && s->now_ms - c->last_move_ms[dst][src] < c->p.hold_ms)
-			continue;
 		uint64_t hot = (uint64_t)((unsigned __int128)est_total * (uint64_t)amount_bp / 10000);
+		if (c->ever_moved[dst][src] && s->now_ms - c->last_move_ms[dst][src] < c->p.hold_ms) {
+			if (!folio_overshoot(c, s, d, src, dst, hot, confirmed, worst_median))
+				continue;
+			hot = MIN(hot, MIN(d->folio_bytes, CTL_MAX_FOLIO));
+		}
 		uint64_t bytes = region_part(s, src, hot);
 		d->need_bytes[src][dst] += bytes;
 		bytes = bytes * c->p.gain_pct / 100;
@@ -574,11 +617,12 @@ void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 		worst = MAX(worst, (uint32_t)abs(err[i]));
 	}
 	uint32_t worst_median = worst_median_error(c, d);
-	judge_band(c, d, worst, worst_median, !unseen_any && !d->settling && !moving);
+	bool confirmed = !unseen_any && !d->settling && !moving;
+	judge_band(c, d, worst, worst_median, confirmed);
 	/* Inside the band but kept out of it by the recent estimates: wait
 	 * for them rather than move on one. */
 	if (!c->in_band && !d->settling && worst > d->band_bp)
-		plan_flows(c, s, err, est_total, d);
+		plan_flows(c, s, err, est_total, confirmed, worst_median, d);
 	memcpy(c->ran, d->run, sizeof(c->ran));
 }
 

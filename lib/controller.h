@@ -20,7 +20,8 @@
  * the last five estimates is past twice the deadband (one noisy measurement
  * must not restart migration: seen on 7.3, a single interval read 80 MiB hot
  * for a 64 MiB hot set), and never reverses a pair's direction within
- * hold_ms of its last move.
+ * hold_ms of its last move (but for one folio of a push that went one
+ * folio past, once the measurement is quiet: CTL_FOLIO_HOLD_MS).
  *
  * It also waits while the measurement is unsettled: migration conserves hot
  * bytes, so a measured total that moved by more than settle_pct since the
@@ -52,6 +53,15 @@
  * step 0.6 of a folio away (62.5 % of a 48 MiB THP hot set for 60 %) is
  * not when the nearer one (58.33 %) is there. */
 #define CTL_BAND_FOLIO 5500
+/* The hold before one folio goes back after a push that ended one folio
+ * past the target (THP: the quota's stop reached the kernel a window or
+ * more late, as on 6.12 and 7.3 under TCG). hold_ms (10 s) is for a
+ * measurement that lags the truth; once nothing is unseen or in flight,
+ * the total has settled and the median of the recent estimates agrees,
+ * one folio back lands within half a folio of the target, inside the band,
+ * so it cannot start a move the other way. Long enough for the moved
+ * pages to show on their new node (the VM runs: within two intervals). */
+#define CTL_FOLIO_HOLD_MS 3000
 /* Moves in a row of pages only (no larger than what was tried, not whole
  * folios) before huge folios learned from a move are unlearned. */
 #define CTL_PAGE_MOVES 8
