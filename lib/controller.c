@@ -363,6 +363,13 @@ static void effective_targets(Controller *c, const CtlSample *s, const uint64_t 
 	}
 }
 
+/* The folio every move is made of this interval (0: pages), at most the
+ * largest DAMON migrates. */
+static uint64_t folio_size(const CtlDecision *d)
+{
+	return MIN(d->folio_bytes, CTL_MAX_FOLIO);
+}
+
 /* The error bound of the median of the recent estimates (up to
  * CTL_BAND_HIST, with this interval's), which is what leaves the band and
  * so starts a move, from ERR_BP, one estimate's: each interval samples
@@ -401,7 +408,7 @@ static uint32_t band_width(const Controller *c, const CtlDecision *d, const CtlS
 		uint64_t err_bp = (uint64_t)((unsigned __int128)s->err_bytes * 10000 / est_total);
 		band = (uint32_t)MIN(MAX((uint64_t)band, median_err_bp(c, err_bp)), 2500u);
 	}
-	uint64_t folio = MIN(d->folio_bytes, CTL_MAX_FOLIO);
+	uint64_t folio = folio_size(d);
 	if (folio)
 		band = (uint32_t)MIN(MAX((unsigned __int128)band, (unsigned __int128)folio * CTL_BAND_FOLIO / est_total), 2500u);
 	return band;
@@ -518,7 +525,7 @@ static void judge_band(Controller *c, CtlDecision *d, uint32_t worst, uint32_t w
 static bool folio_overshoot(const Controller *c, const CtlSample *s, const CtlDecision *d, size_t src,
 			    size_t dst, uint64_t hot, bool confirmed, uint32_t worst_median)
 {
-	uint64_t folio = MIN(d->folio_bytes, CTL_MAX_FOLIO);
+	uint64_t folio = folio_size(d);
 
 	if (!folio || !confirmed || c->n_hist < 3 || worst_median <= d->band_bp)
 		return false;
@@ -557,7 +564,7 @@ static void plan_flows(const Controller *c, const CtlSample *s, const int32_t *e
 		if (c->ever_moved[dst][src] && s->now_ms - c->last_move_ms[dst][src] < c->p.hold_ms) {
 			if (!folio_overshoot(c, s, d, src, dst, hot, confirmed, worst_median))
 				continue;
-			hot = MIN(hot, MIN(d->folio_bytes, CTL_MAX_FOLIO));
+			hot = MIN(hot, folio_size(d));
 		}
 		uint64_t bytes = region_part(s, src, hot);
 		d->need_bytes[src][dst] += bytes;

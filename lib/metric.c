@@ -332,14 +332,14 @@ void metric_levels_hot(const LevelCounts *lc, const int *nodes, size_t n_nodes, 
 	double var = 0;
 
 	for (size_t t = 0; t < n_nodes && n && lc->max_nr; t++) {
-		const uint64_t *b = &lc->bytes[t * n], *c = lc->regions ? &lc->regions[t * n] : NULL;
+		const uint64_t *b = &lc->bytes[t * n], *c = &lc->regions[t * n];
 		double hot = 0, prev = 0;
 		for (size_t j = 0; j < n; j++) {
 			/* B(>= level j) counts every region at or above it:
 			 * each level adds its value's step over the last. */
 			double v = level_value(lc->nr, n, lc->max_nr, j);
 			uint64_t in_step = b[j] - MIN(b[j], j + 1 < n ? b[j + 1] : 0);
-			uint64_t regions = c ? c[j] - MIN(c[j], j + 1 < n ? c[j + 1] : 0) : 1;
+			uint64_t regions = c[j] - MIN(c[j], j + 1 < n ? c[j + 1] : 0);
 			uint32_t next = j + 1 < n ? lc->nr[j + 1] : lc->max_nr + 1;
 			hot += (double)b[j] * (v - prev);
 			var += level_step_var(in_step, regions, v, lc->nr[j], next - 1, lc);
