@@ -421,17 +421,17 @@ int damon_update_stats(Damon *d)
 
 int damon_read_sz_applied(Damon *d, size_t i, uint64_t *ret)
 {
-	return sysfs_read_u64(d->fs, ret, "%s/contexts/0/schemes/%zu/stats/sz_applied", d->dir, i);
+	return sysfs_read_u64_kept(d->fs, ret, "%s/contexts/0/schemes/%zu/stats/sz_applied", d->dir, i);
 }
 
 int damon_read_sz_tried(Damon *d, size_t i, uint64_t *ret)
 {
-	return sysfs_read_u64(d->fs, ret, "%s/contexts/0/schemes/%zu/stats/sz_tried", d->dir, i);
+	return sysfs_read_u64_kept(d->fs, ret, "%s/contexts/0/schemes/%zu/stats/sz_tried", d->dir, i);
 }
 
 int damon_read_nr_tried(Damon *d, size_t i, uint64_t *ret)
 {
-	return sysfs_read_u64(d->fs, ret, "%s/contexts/0/schemes/%zu/stats/nr_tried", d->dir, i);
+	return sysfs_read_u64_kept(d->fs, ret, "%s/contexts/0/schemes/%zu/stats/nr_tried", d->dir, i);
 }
 
 int damon_teardown(Damon *d)

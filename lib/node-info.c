@@ -60,25 +60,11 @@ int node_meminfo_parse(const char *text, int node, NodeMeminfo *ret)
 
 int node_meminfo_read(const Sysfs *fs, int node, NodeMeminfo *ret)
 {
-	char path[96];
-	MeminfoCtx c = { .node = node };
+	char text[8192];
 
-	snprintf(path, sizeof(path), "sys/devices/system/node/node%d/meminfo", node);
-	int fd = openat(fs->root_fd, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	FILE *f = fdopen(fd, "re");
-	if (!f) {
-		int r = -errno;
-		close(fd);
-		return r;
-	}
-	int r = ini_parse_file(f, meminfo_kv, &c);
-	fclose(f);
-	if (r < 0 || !c.have_total)
-		return -EINVAL;
-	*ret = c.m;
-	return 0;
+	/* Read every interval: kept open (sysfs_read_str_kept()). */
+	int r = sysfs_read_str_kept(fs, text, sizeof(text), "sys/devices/system/node/node%d/meminfo", node);
+	return r < 0 ? r : node_meminfo_parse(text, node, ret);
 }
 
 int node_topology_libnuma(int node, NodeTopology *ret)

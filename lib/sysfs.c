@@ -5,25 +5,56 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
+#include <unistd.h>
 
 #include "sysfs.h"
 #include "util.h"
 
+/* An open-addressed table of the kept files. A slot keeps its path once
+ * taken, so that probing stays intact; its fd is -1 after a failed read
+ * until the next read opens the file again. */
+typedef struct {
+	char *path;
+	int fd;
+} KeptSlot;
+
+struct SysfsKept {
+	KeptSlot slot[SYSFS_KEPT_MAX];
+	size_t n;
+};
+
 int sysfs_open(const char *root, Sysfs *ret)
 {
+	SysfsKept *kept = calloc(1, sizeof(*kept));
+	if (!kept)
+		return -ENOMEM;
 	int fd = open(root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		free(kept);
 		return -errno;
+	}
 	*ret = (Sysfs){
 		.root_fd = fd,
 		.busy_retries = 12,
 		.busy_sleep_us = 2000,
+		.kept = kept,
 	};
 	return 0;
 }
 
 void sysfs_close(Sysfs *fs)
 {
+	if (fs->kept) {
+		for (size_t i = 0; i < SYSFS_KEPT_MAX; i++) {
+			if (fs->kept->slot[i].path && fs->kept->slot[i].fd >= 0)
+				close(fs->kept->slot[i].fd);
+			free(fs->kept->slot[i].path);
+		}
+		free(fs->kept);
+		fs->kept = NULL;
+	}
 	if (fs->root_fd >= 0)
 		close(fs->root_fd);
 	fs->root_fd = -1;
@@ -40,27 +71,21 @@ static int vpath(char *buf, size_t size, const char *fmt, va_list ap)
 	return 0;
 }
 
-static int read_at(const Sysfs *fs, const char *path, char *buf, size_t size)
+/* Reads FD to end of file into BUF of SIZE, from offset 0 if POSITIONAL
+ * (pread: a kept file), else from where it stands (read: a fresh one, which
+ * may be a pipe). A sysfs attribute comes whole in the first read, but a
+ * regular file or a pipe may come in pieces. A value cut at the buffer
+ * would parse as another number ("000...05" as 0), so it is an error: room
+ * for the value, its newline and one byte more tells "fits" from "was
+ * cut". */
+static int read_value(int fd, bool positional, char *buf, size_t size)
 {
-	if (fs->read_hook) {
-		int r = fs->read_hook(fs->hook_data, path);
-		if (r < 0)
-			return r;
-	}
-	_cleanup_close_ int fd = openat(fs->root_fd, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	/* Read to end of file: a sysfs attribute comes whole in the first
-	 * read, but a regular file or a pipe may come in pieces. A value cut
-	 * at the buffer would parse as another number ("000...05" as 0), so
-	 * it is an error: room for the value, its newline and one byte more
-	 * tells "fits" from "was cut". */
 	_cleanup_free_ char *tmp = malloc(size + 1);
 	if (!tmp)
 		return -ENOMEM;
 	size_t n = 0;
 	for (;;) {
-		ssize_t k = read(fd, tmp + n, size + 1 - n);
+		ssize_t k = positional ? pread(fd, tmp + n, size + 1 - n, (off_t)n) : read(fd, tmp + n, size + 1 - n);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0)
@@ -81,37 +106,92 @@ static int read_at(const Sysfs *fs, const char *path, char *buf, size_t size)
 	return 0;
 }
 
-int sysfs_read_str(const Sysfs *fs, char *buf, size_t size, const char *fmt, ...)
+static int read_at(const Sysfs *fs, const char *path, char *buf, size_t size)
 {
-	char path[PATH_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	int r = vpath(path, sizeof(path), fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		return r;
-	return read_at(fs, path, buf, size);
+	if (fs->read_hook) {
+		int r = fs->read_hook(fs->hook_data, path);
+		if (r < 0)
+			return r;
+	}
+	_cleanup_close_ int fd = openat(fs->root_fd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	return read_value(fd, false, buf, size);
 }
 
-static int vread_num(const Sysfs *fs, char *buf, size_t size, const char *fmt, va_list ap)
+/* PATH's slot: the one that holds it, else the first free one on its probe
+ * sequence, else NULL (the table is full: the file is not kept). */
+static KeptSlot *kept_slot(SysfsKept *k, const char *path)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (const char *c = path; *c; c++)
+		h = (h ^ (uint8_t)*c) * 16777619u;
+	for (size_t i = 0; i < SYSFS_KEPT_MAX; i++) {
+		KeptSlot *s = &k->slot[(h + i) % SYSFS_KEPT_MAX];
+		if (!s->path || strcmp(s->path, path) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+/* Keep FD in slot S for PATH? Only a sysfs attribute re-reads afresh. */
+static bool kept_take(const Sysfs *fs, KeptSlot *s, const char *path, int fd)
+{
+	struct statfs st;
+
+	if (!s || (!fs->keep_any_fs && (fstatfs(fd, &st) < 0 || st.f_type != SYSFS_MAGIC)))
+		return false;
+	if (!s->path) {
+		s->path = strdup(path);
+		if (!s->path)
+			return false;
+		fs->kept->n++;
+	}
+	s->fd = fd;
+	return true;
+}
+
+static int read_kept(const Sysfs *fs, const char *path, char *buf, size_t size)
+{
+	if (!fs->kept)
+		return read_at(fs, path, buf, size);
+	if (fs->read_hook) {
+		int r = fs->read_hook(fs->hook_data, path);
+		if (r < 0)
+			return r;
+	}
+	KeptSlot *s = kept_slot(fs->kept, path);
+	if (s && s->path && s->fd >= 0) {
+		if (read_value(s->fd, true, buf, size) == 0)
+			return 0;
+		/* Removed (-ENODEV), or anything else: an open tells. */
+		close(s->fd);
+		s->fd = -1;
+	}
+	int fd = openat(fs->root_fd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = read_value(fd, true, buf, size);
+	if (r < 0 || !kept_take(fs, s, path, fd))
+		close(fd);
+	return r;
+}
+
+/* Reads the file at FMT, AP (kept open if KEPT) into BUF of SIZE. */
+static int vread(const Sysfs *fs, bool kept, char *buf, size_t size, const char *fmt, va_list ap)
 {
 	char path[PATH_MAX];
 	int r = vpath(path, sizeof(path), fmt, ap);
 	if (r < 0)
 		return r;
-	return read_at(fs, path, buf, size);
+	return kept ? read_kept(fs, path, buf, size) : read_at(fs, path, buf, size);
 }
 
-int sysfs_read_u64(const Sysfs *fs, uint64_t *ret, const char *fmt, ...)
+static int vread_u64(const Sysfs *fs, bool kept, uint64_t *ret, const char *fmt, va_list ap)
 {
 	char buf[64];
 	unsigned long long v;
-	va_list ap;
-
-	va_start(ap, fmt);
-	int r = vread_num(fs, buf, sizeof(buf), fmt, ap);
-	va_end(ap);
+	int r = vread(fs, kept, buf, sizeof(buf), fmt, ap);
 	if (r < 0)
 		return r;
 	r = parse_u64(buf, 10, &v);
@@ -121,6 +201,51 @@ int sysfs_read_u64(const Sysfs *fs, uint64_t *ret, const char *fmt, ...)
 	return 0;
 }
 
+int sysfs_read_u64_kept(const Sysfs *fs, uint64_t *ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	int r = vread_u64(fs, true, ret, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int sysfs_read_str_kept(const Sysfs *fs, char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	int r = vread(fs, true, buf, size, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+size_t sysfs_kept_count(const Sysfs *fs)
+{
+	return fs->kept ? fs->kept->n : 0;
+}
+
+int sysfs_read_str(const Sysfs *fs, char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	int r = vread(fs, false, buf, size, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int sysfs_read_u64(const Sysfs *fs, uint64_t *ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	int r = vread_u64(fs, false, ret, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
 int sysfs_read_s64(const Sysfs *fs, int64_t *ret, const char *fmt, ...)
 {
 	char buf[64];
@@ -128,7 +253,7 @@ int sysfs_read_s64(const Sysfs *fs, int64_t *ret, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	int r = vread_num(fs, buf, sizeof(buf), fmt, ap);
+	int r = vread(fs, false, buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	if (r < 0)
 		return r;

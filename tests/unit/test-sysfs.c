@@ -239,6 +239,81 @@ static void test_read_hook(void **state)
 	assert_string_equal(buf, "on");
 }
 
+/* A file read every interval stays open and is re-read in place. */
+static void test_read_kept(void **state)
+{
+	Env *e = *state;
+	char buf[64];
+	uint64_t u = 0;
+
+	/* Not on sysfs: read afresh each time, nothing kept. */
+	tu_write(e->root, "s/sz_tried", "4096\n");
+	assert_int_equal(sysfs_read_u64_kept(&e->fs, &u, "s/sz_tried"), 0);
+	assert_true(u == 4096);
+	assert_int_equal(sysfs_kept_count(&e->fs), 0);
+
+	/* Kept: a value rewritten in place (as sysfs shows a new one) is
+	 * read new, through the one kept file. */
+	e->fs.keep_any_fs = true;
+	for (unsigned i = 0; i < 100; i++) {
+		tu_write(e->root, "s/sz_tried", "%u\n", 1000 + i);
+		assert_int_equal(sysfs_read_u64_kept(&e->fs, &u, "/s/sz_tried"), 0);
+		assert_true(u == 1000 + i);
+	}
+	assert_int_equal(sysfs_kept_count(&e->fs), 1);
+
+	/* A kept file whose read fails is opened again, and the error of
+	 * that fresh read is what the caller gets; once readable, the same
+	 * slot keeps it (no second entry). */
+	tu_write(e->root, "s/sz_tried", "%070d\n", 5);
+	assert_int_equal(sysfs_read_u64_kept(&e->fs, &u, "s/sz_tried"), -EOVERFLOW);
+	tu_write(e->root, "s/sz_tried", "7\n");
+	assert_int_equal(sysfs_read_u64_kept(&e->fs, &u, "s/sz_tried"), 0);
+	assert_true(u == 7);
+	assert_int_equal(sysfs_kept_count(&e->fs), 1);
+	assert_int_equal(sysfs_read_u64_kept(&e->fs, &u, "s/gone"), -ENOENT);
+
+	/* The read hook still sees (and may fail) every read. */
+	unsigned busy = 1;
+	e->fs.read_hook = read_hook;
+	e->fs.hook_data = &busy;
+	assert_int_equal(sysfs_read_u64_kept(&e->fs, &u, "s/sz_tried"), -EBUSY);
+	e->fs.read_hook = NULL;
+
+	/* More files than the table holds are all still read right. */
+	for (unsigned i = 0; i < SYSFS_KEPT_MAX + 20; i++) {
+		char rel[32];
+		snprintf(rel, sizeof(rel), "many/f%u", i);
+		tu_write(e->root, rel, "%u\n", i);
+		assert_int_equal(sysfs_read_u64_kept(&e->fs, &u, "many/f%u", i), 0);
+		assert_true(u == i);
+	}
+	assert_int_equal(sysfs_kept_count(&e->fs), SYSFS_KEPT_MAX);
+	assert_int_equal(sysfs_read_str_kept(&e->fs, buf, sizeof(buf), "many/f%u", SYSFS_KEPT_MAX + 3), 0);
+	assert_string_equal(buf, "259");
+}
+
+/* On the real sysfs (read-only, harmless files): a kept attribute is kept,
+ * and a pread() at offset 0 runs its show() again. */
+static void test_read_kept_real_sysfs(void **state)
+{
+	(void)state;
+	Sysfs fs;
+	char a[4096], b[4096];
+
+	if (access("/sys/devices/system/node/node0/meminfo", R_OK) < 0)
+		skip();
+	assert_int_equal(sysfs_open("/", &fs), 0);
+	assert_int_equal(sysfs_read_str_kept(&fs, a, sizeof(a), "sys/devices/system/node/node0/meminfo"), 0);
+	assert_int_equal(sysfs_read_str_kept(&fs, b, sizeof(b), "sys/devices/system/node/node0/meminfo"), 0);
+	assert_int_equal(sysfs_kept_count(&fs), 1);
+	assert_non_null(strstr(a, "MemTotal"));
+	assert_non_null(strstr(b, "MemTotal"));
+	/* MemTotal comes first and does not change between the two. */
+	assert_memory_equal(a, b, (size_t)(strchr(a, '\n') - a));
+	sysfs_close(&fs);
+}
+
 static void test_write(void **state)
 {
 	Env *e = *state;
@@ -420,6 +495,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_read_overflow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_short, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_hook, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_kept, setup, teardown),
+		cmocka_unit_test(test_read_kept_real_sysfs),
 		cmocka_unit_test_setup_teardown(test_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hook, setup, teardown),

@@ -18,10 +18,17 @@
 
 static char tmp_base[PATH_MAX];
 
+/* TMPDIR, else /dev/shm where it is writable, else /tmp. The fake trees
+ * are thousands of small files, and on an ext4 /tmp every create goes
+ * through the journal: test-manager took 80 s there (73 s of it in the
+ * kernel, 0.5 ms an openat), 5 s on tmpfs, against a 120 s timeout. */
 static const char *tmpdir(void)
 {
 	const char *t = getenv("TMPDIR");
-	return t && t[0] == '/' ? t : "/tmp";
+
+	if (t && t[0] == '/')
+		return t;
+	return access("/dev/shm", W_OK | X_OK) == 0 ? "/dev/shm" : "/tmp";
 }
 
 char *tu_mkdtemp(void)
