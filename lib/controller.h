@@ -77,6 +77,10 @@ typedef struct CtlParams {
 	uint32_t gain_pct;        /* share of the remaining error moved per interval */
 	uint32_t unseen_tau_ms;   /* unseen bytes fade with this time constant */
 	uint32_t settle_pct;      /* hold while the measured total moves more than this */
+	/* measure.metric = "kernel": the kernel's own goals decide when the
+	 * pairs move, and leave a zone of at least one folio each side of
+	 * the targets (actuate.c kernel_pair), which the band covers. */
+	bool kernel_goals;
 } CtlParams;
 
 typedef struct CtlSample {

@@ -69,6 +69,7 @@ void damon_plan_ctl_params(const Config *c, CtlParams *ret)
 		.deadband_bp = c->migration.deadband_bp,
 		.max_bytes_per_tick = (uint64_t)c->migration.max_mib_per_s * MIB * c->interval_ms / 1000,
 		.hold_ms = c->migration.hold_s * 1000,
+		.kernel_goals = c->measure.kernel_metric,
 	};
 	for (size_t i = 0; i < c->n_tiers; i++) {
 		ret->node[i] = c->tiers[i].node;
