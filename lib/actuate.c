@@ -55,8 +55,8 @@ static void kernel_pair(const ActuateParams *p, const CtlDecision *d, size_t t, 
 	uint64_t total = d->estimate_total;
 	uint64_t band = d->band_bp;
 
-	if (total && d->folio_bytes)
-		band = MAX(band, (d->folio_bytes * 10000 + total - 1) / total);
+	if (d->folio_bytes)
+		band = MAX(band, controller_folio_bp(d->folio_bytes, total));
 	uint64_t step = (uint64_t)((unsigned __int128)total * band / 10000);
 
 	/* One window's worth of STEP, as the userspace pairs round it. */

@@ -414,7 +414,7 @@ static uint32_t band_width(const Controller *c, const CtlDecision *d, const CtlS
 		 * cannot move it there: judged by 0.55 of a folio, 7.3 held a
 		 * 64 MiB THP hot set at 62.5 % for 60 % (s21) for the whole
 		 * run and dtierd never said "reached" nor anything else. */
-		band = (uint32_t)MIN(MAX((uint64_t)band, (folio * 10000 + est_total - 1) / est_total), 2500u);
+		band = (uint32_t)MIN(MAX((uint64_t)band, controller_folio_bp(folio, est_total)), 2500u);
 	else if (folio)
 		band = (uint32_t)MIN(MAX((unsigned __int128)band, (unsigned __int128)folio * CTL_BAND_FOLIO / est_total), 2500u);
 	return band;
@@ -674,6 +674,11 @@ void controller_goal_values(const CtlDecision *d, size_t s, size_t dst, bool tem
 		*ret_current = MIN((uint64_t)d->estimate_bp[dst], target - 1);
 	else
 		*ret_current = 0;
+}
+
+uint64_t controller_folio_bp(uint64_t folio, uint64_t total)
+{
+	return total ? (folio * 10000 + total - 1) / total : 0;
 }
 
 uint64_t controller_window_quota(uint64_t bytes_per_tick, uint64_t window_ms, uint64_t interval_ms, uint64_t cap)

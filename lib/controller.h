@@ -183,6 +183,9 @@ void controller_blind_step(const CtlDecision *last, size_t n, const uint64_t mov
  * never exceeds what was asked (rounding up turned the 60 % gain into up to
  * 120 % and overshot in the sim), at least one page, at most CAP. Pure. */
 uint64_t controller_window_quota(uint64_t bytes_per_tick, uint64_t window_ms, uint64_t interval_ms, uint64_t cap);
+/* One FOLIO of TOTAL hot bytes in basis points, rounded up: the zone the
+ * kernel's goals leave each side of a target (measure.metric = "kernel"). */
+uint64_t controller_folio_bp(uint64_t folio, uint64_t total);
 
 /* Hot bytes a node can hold: its free memory plus the hot bytes already on
  * it, minus a reserve of 3 % of its size (DAMON migrates without reclaim and
