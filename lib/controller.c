@@ -318,17 +318,40 @@ static uint64_t drop_phantoms(Controller *c, const CtlSample *s, uint64_t *est, 
 }
 
 /* Unsettled: the measured total moved by more than settle_pct since the
- * previous interval (migration conserves hot bytes). */
-static bool judge_settled(Controller *c, const CtlSample *s)
+ * previous interval (migration conserves hot bytes). Sets d->unsettled_bp,
+ * how far it moved in bp of the smaller total (all of it before the first
+ * measurement). */
+static void judge_settled(Controller *c, const CtlSample *s, CtlDecision *d)
 {
 	uint64_t total = 0;
 
 	for (size_t i = 0; i < c->p.n; i++)
 		total += s->hot_bytes[i];
 	uint64_t diff = total > c->prev_total ? total - c->prev_total : c->prev_total - total;
-	bool settling = !c->started || diff * 100 > (uint64_t)c->p.settle_pct * MAX(c->prev_total, 1u);
+	uint64_t base = MIN(total, c->prev_total);
+	d->settling = !c->started || diff * 100 > (uint64_t)c->p.settle_pct * MAX(c->prev_total, 1u);
+	d->unsettled_bp = !c->started || !base ? 10000 : (uint32_t)MIN(diff * 10000 / base, 10000u);
 	c->prev_total = total;
-	return settling;
+}
+
+/* While settling, what of each error lies beyond what the unsettled total
+ * can explain. Only for a move the speed cap limits anyway (gain_pct of
+ * that part is a full interval's max_bytes_per_tick): there waiting costs
+ * an interval at the cap, nearer the target a wait costs little and the
+ * next settled measurement says more; false otherwise. */
+static bool beyond_unsettled(const Controller *c, const CtlDecision *d, uint64_t est_total, int32_t *err)
+{
+	int32_t u = (int32_t)d->unsettled_bp, worst = 0;
+
+	for (size_t i = 0; i < c->p.n; i++) {
+		int32_t e = abs(err[i]);
+		worst = MAX(worst, e - u);
+		err[i] = e > u ? (err[i] > 0 ? e - u : u - e) : 0;
+	}
+	if (worst <= (int32_t)d->band_bp)
+		return false;
+	unsigned __int128 bytes = (unsigned __int128)est_total * (uint32_t)worst / 10000 * c->p.gain_pct / 100;
+	return bytes >= c->p.max_bytes_per_tick;
 }
 
 /* The targets after the capacity clamp. The clamp acts only on a settled
@@ -615,7 +638,7 @@ void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 	memset(c->ran, 0, sizeof(c->ran));
 	uint64_t est_total = estimate_unseen(c, s, moved_in, moved_out, est, &unseen_any);
 	est_total = drop_phantoms(c, s, est, est_total);
-	d->settling = judge_settled(c, s);
+	judge_settled(c, s, d);
 	d->estimate_total = est_total;
 	metric_shares_bp(s->hot_bytes, c->p.n, d->measured_bp);
 	metric_shares_bp(est, c->p.n, d->estimate_bp);
@@ -641,7 +664,7 @@ void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 	judge_band(c, d, worst, worst_median, confirmed);
 	/* Inside the band but kept out of it by the recent estimates: wait
 	 * for them rather than move on one. */
-	if (!c->in_band && !d->settling && worst > d->band_bp)
+	if (!c->in_band && worst > d->band_bp && (!d->settling || beyond_unsettled(c, d, est_total, err)))
 		plan_flows(c, s, err, est_total, confirmed, worst_median, d);
 	memcpy(c->ran, d->run, sizeof(c->ran));
 }

@@ -28,7 +28,12 @@
  * previous interval means DAMON is still re-learning the regions the last
  * move touched (seen on 7.3: the total read 93 then 121 MiB for a 64 MiB hot
  * set right after a move, as cold pages beside the departed hot ones still
- * looked hot); acting on it moved pages past the target. */
+ * looked hot); acting on it moved pages past the target. A total that moved
+ * by u points of itself moved no share by more than u, so while an error is
+ * larger than that and the speed cap limits the move anyway, the part of it
+ * beyond u moves on (6.12, a 154 MiB move at 16 MiB/s: half the totals read
+ * 5-37 % low, the shares unmoved, and waiting on each took the move from
+ * 9.6 s at the cap to 24-26 s). */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -123,6 +128,9 @@ typedef struct CtlDecision {
 	uint64_t folio_bytes;         /* the sample's: a move is at least one such folio (0: pages) */
 	bool in_band;
 	bool settling;                /* held: the measurement is still moving */
+	/* Settling: how far the measured total moved, in bp of the smaller of
+	 * the two totals; no node's share can have moved further with it. */
+	uint32_t unsettled_bp;
 	unsigned events;
 } CtlDecision;
 

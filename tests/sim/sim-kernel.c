@@ -408,6 +408,16 @@ void simk_measure(SimKernel *k, uint64_t *ret_hot_bytes)
 		size_t i = sim_rng_below(&k->rng, k->p.n_nodes);
 		ret_hot_bytes[i] = (uint64_t)((double)ret_hot_bytes[i] * (1.0 + k->p.spike_gain));
 	}
+	uint64_t applied = 0;
+	for (size_t i = 0; i < k->n_schemes; i++)
+		applied += k->schemes[i].sz_applied;
+	double dip_prob = applied != k->applied_measured ? k->p.dip_prob : k->p.dip_prob / 10;
+	k->applied_measured = applied;
+	if (dip_prob > 0 && sim_rng_unit(&k->rng) < dip_prob) {
+		double f = 1.0 - k->p.dip_max * sim_rng_unit(&k->rng);
+		for (size_t i = 0; i < k->p.n_nodes; i++)
+			ret_hot_bytes[i] = (uint64_t)((double)ret_hot_bytes[i] * f);
+	}
 }
 
 static void cool(SimKernel *k, uint32_t id)

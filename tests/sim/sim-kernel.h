@@ -67,6 +67,11 @@ typedef struct SimKernelParams {
 	bool delay_per_page;                 /* else one delay per batch (see below) */
 	double noise;                        /* measurement: x (1 + U(-noise, +noise)) per node */
 	double spike_prob, spike_gain;       /* per measurement: one node reads x (1 + gain) */
+	/* Per measurement after pages migrated, with probability dip_prob
+	 * (a tenth of it when none did), every node reads x (1 - U(0, dip_max))
+	 * (6.12, a 256 MiB THP hot set: totals of 160-260 MiB while it moved,
+	 * 236-260 but for 1 in 15 once it held; the shares unmoved). */
+	double dip_prob, dip_max;
 	uint32_t window_ms;
 	uint32_t latency_windows;            /* staged goal/quota values take effect this much later */
 	uint64_t first_window_bytes;         /* 6.12: the first window after arming ignores the quota */
@@ -157,6 +162,7 @@ typedef struct SimKernel {
 
 	SimScheme schemes[SIM_MAX_SCHEMES];
 	size_t n_schemes;
+	uint64_t applied_measured; /* all schemes' sz_applied at the last measurement */
 } SimKernel;
 
 /* Returns 0 or -errno (-ENOMEM, -EINVAL). All pages start visible. */

@@ -408,6 +408,32 @@ static void sc_mixed_slow(Scenario *sc)
 	sc->max_mib_per_s = 16;
 }
 
+/* bench/scenarios/large-move.sh on 6.12: 256 MiB of THP hot in 512 MiB,
+ * all on node 1, 60/40 at 16 MiB/s (154 MiB to move, 9.6 s at the cap).
+ * While pages moved, the total read 5-37 % low about every other interval,
+ * on both nodes alike, while the shares held (once it held, 1 in 15): each
+ * dip stopped the push for an interval, and the move took 24-26 s. Moving
+ * on through the dips at the cap (controller.c beyond_unsettled) takes this
+ * model from a median of 18 s and a maximum of 25 s to 16 and 21 s; the
+ * issue's bound, 1.25 x 9.6 s plus about 2 s to see the hot set, would be
+ * 14 s: a dip of a third still stops a move of less than a third. Not in
+ * the sim suite yet: seed 20 of 20 lands at 57.8 % (an estimate with one
+ * move unseen entered the band at 59.0 %, a later one of 58.6 % confirmed
+ * it, and the hysteresis held -2.2 points), over the 2-point mean-error
+ * check; the shrink scenario lands so in 1-2 of 100 seeds either way. */
+static void sc_large_dips(Scenario *sc)
+{
+	sc->what = "60/40 of a 256 MiB THP hot set from node 1, 16 MiB/s, half the totals after a move read up to 35 % low";
+	sc->k.folio_pages = 512;
+	sc->k.map_pages = 512 * MIB / PAGE;
+	sc->k.hot_pages = 256 * MIB / PAGE;
+	sc->k.dip_prob = 0.5;
+	sc->k.dip_max = 0.35;
+	sc->max_mib_per_s = 16;
+	sc->converge_s = 21;
+	sc->in_bp = 500; /* the time to converge: within +-5 from then on */
+}
+
 /* A target midway between two folio steps (64 MiB in 2 MiB folios: 59.375
  * and 62.5 % lie 1.56 points either side of 60.94 %): the band holds
  * whichever is reached first, and one folio never goes back and forth. */
@@ -494,6 +520,7 @@ static const struct {
 	{ "consist-6.12", sc_consist_612 },
 	{ "bias", sc_bias },
 	{ "spikes", sc_spikes },
+	{ "large-dips", sc_large_dips },
 	{ "large", sc_large },
 	{ "hotset-move", sc_hotset_move },
 	{ "early-move", sc_early_move },

@@ -689,6 +689,50 @@ static void test_settle_holds_on_moving_total(void **state)
 	assert_false(any_run(&d, 2));
 }
 
+/* A 60/40 controller capped at CAP MiB per tick with a 256 MiB hot set at
+ * N0 MiB on node 0, past two settled intervals; then one interval whose
+ * total reads 20 % low on both nodes alike (6.12 under a large move). */
+static void dip_after_settled(Controller *c, CtlParams *p, uint64_t cap, uint64_t n0, CtlDecision *d)
+{
+	uint64_t t = 0;
+
+	p->max_bytes_per_tick = cap * MIB;
+	controller_init(c, p);
+	for (int i = 0; i < 2; i++) {
+		CtlSample s = sample(t, n0, 256 - n0, 0);
+		controller_step(c, &s, d);
+		t += TICK;
+	}
+	CtlSample s = sample(t, n0 * 8 / 10, (256 - n0) * 8 / 10, 0);
+	controller_step(c, &s, d);
+}
+
+static void test_settle_moves_on_beyond_the_dip(void **state)
+{
+	Controller c;
+	CtlDecision d;
+	CtlParams p = params2(6000, 4000);
+
+	/* 20 % of 256 MiB on node 0, 40 points short; the dip (52 MiB, 25 %
+	 * of the smaller total) explains 25 of them. The 15 beyond it are
+	 * 38 MiB, 23 MiB at the gain: the 16 MiB cap limits the move, so it
+	 * goes on at the cap. */
+	dip_after_settled(&c, &p, 16, 51, &d);
+	assert_true(d.settling);
+	assert_in_range(d.unsettled_bp, 2500, 2560); /* 52 MiB of 204 */
+	assert_true(d.run[1][0]);
+	assert_int_equal(d.bytes_per_tick[1][0], 16 * MIB);
+	/* 10 points short: the dip could explain all of it; wait. */
+	dip_after_settled(&c, &p, 16, 128, &d);
+	assert_true(d.settling);
+	assert_false(any_run(&d, 2));
+	/* 40 points short but the cap far away (64 MiB a tick): a wait costs
+	 * little, the next settled measurement says more. */
+	dip_after_settled(&c, &p, 64, 51, &d);
+	assert_true(d.settling);
+	assert_false(any_run(&d, 2));
+}
+
 /* On the way to the band the status shows the latest estimate, not the
  * median of five that trails the moves (6.12, s20: 35.55 % shown while the
  * workload held 47.53 %). */
@@ -1373,6 +1417,7 @@ int main(void)
 		cmocka_unit_test(test_moves_count_hot_part),
 		cmocka_unit_test(test_first_interval_measures_only),
 		cmocka_unit_test(test_settle_holds_on_moving_total),
+		cmocka_unit_test(test_settle_moves_on_beyond_the_dip),
 		cmocka_unit_test(test_display_latest_on_the_way),
 		cmocka_unit_test(test_kernel_goals_band_is_a_folio),
 		cmocka_unit_test(test_reversal_hold),
