@@ -335,23 +335,24 @@ static void judge_settled(Controller *c, const CtlSample *s, CtlDecision *d)
 }
 
 /* While settling, what of each error lies beyond what the unsettled total
- * can explain. Only for a move the speed cap limits anyway (gain_pct of
- * that part is a full interval's max_bytes_per_tick): there waiting costs
- * an interval at the cap, nearer the target a wait costs little and the
- * next settled measurement says more; false otherwise. */
-static bool beyond_unsettled(const Controller *c, const CtlDecision *d, uint64_t est_total, int32_t *err)
+ * can explain; false when none does by more than the band, or when the
+ * speed cap would not limit the move (gain_pct of the whole error is less
+ * than max_bytes_per_tick): only there does waiting cost an interval at
+ * the cap; nearer the target a wait costs little and the next settled
+ * measurement says more. */
+static bool beyond_unsettled(const Controller *c, const CtlDecision *d, uint64_t est_total, uint32_t worst,
+			     int32_t *err)
 {
-	int32_t u = (int32_t)d->unsettled_bp, worst = 0;
+	int32_t u = (int32_t)d->unsettled_bp;
+	unsigned __int128 bytes = (unsigned __int128)est_total * worst / 10000 * c->p.gain_pct / 100;
 
+	if (worst <= (uint32_t)u + d->band_bp || bytes < c->p.max_bytes_per_tick)
+		return false;
 	for (size_t i = 0; i < c->p.n; i++) {
 		int32_t e = abs(err[i]);
-		worst = MAX(worst, e - u);
 		err[i] = e > u ? (err[i] > 0 ? e - u : u - e) : 0;
 	}
-	if (worst <= (int32_t)d->band_bp)
-		return false;
-	unsigned __int128 bytes = (unsigned __int128)est_total * (uint32_t)worst / 10000 * c->p.gain_pct / 100;
-	return bytes >= c->p.max_bytes_per_tick;
+	return true;
 }
 
 /* The targets after the capacity clamp. The clamp acts only on a settled
@@ -664,7 +665,7 @@ void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 	judge_band(c, d, worst, worst_median, confirmed);
 	/* Inside the band but kept out of it by the recent estimates: wait
 	 * for them rather than move on one. */
-	if (!c->in_band && worst > d->band_bp && (!d->settling || beyond_unsettled(c, d, est_total, err)))
+	if (!c->in_band && worst > d->band_bp && (!d->settling || beyond_unsettled(c, d, est_total, worst, err)))
 		plan_flows(c, s, err, est_total, confirmed, worst_median, d);
 	memcpy(c->ran, d->run, sizeof(c->ran));
 }

@@ -413,14 +413,11 @@ static void sc_mixed_slow(Scenario *sc)
  * While pages moved, the total read 5-37 % low about every other interval,
  * on both nodes alike, while the shares held (once it held, 1 in 15): each
  * dip stopped the push for an interval, and the move took 24-26 s. Moving
- * on through the dips at the cap (controller.c beyond_unsettled) takes this
- * model from a median of 18 s and a maximum of 25 s to 16 and 21 s; the
- * issue's bound, 1.25 x 9.6 s plus about 2 s to see the hot set, would be
- * 14 s: a dip of a third still stops a move of less than a third. Not in
- * the sim suite yet: seed 20 of 20 lands at 57.8 % (an estimate with one
- * move unseen entered the band at 59.0 %, a later one of 58.6 % confirmed
- * it, and the hysteresis held -2.2 points), over the 2-point mean-error
- * check; the shrink scenario lands so in 1-2 of 100 seeds either way. */
+ * on through the dips while the cap limits the move (controller.c
+ * beyond_unsettled) takes this model from a median of 18 s and a maximum of
+ * 25 s over 20 seeds to 16 and 21 s (over 100: 15 and 24). The issue's
+ * bound, 1.25 x 9.6 s plus about 2 s to see the hot set, would be 14 s: a
+ * dip of a third still stops a move whose error it could explain. */
 static void sc_large_dips(Scenario *sc)
 {
 	sc->what = "60/40 of a 256 MiB THP hot set from node 1, 16 MiB/s, half the totals after a move read up to 35 % low";

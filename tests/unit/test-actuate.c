@@ -119,8 +119,9 @@ static void test_quota_change_needs_full_commit(void **state)
 
 /* Huge pages: any quota moves whole 2 MiB folios, one per charge window at
  * least. Below two folios per interval, one window of the whole interval
- * with a one-page quota moves exactly one; back to half-interval windows
- * for larger moves and when stopped. */
+ * with a quota of at most one folio moves exactly one in huge-page memory,
+ * and up to the quota in 4 KiB pages; back to half-interval windows for
+ * larger moves and when stopped. */
 static void test_one_folio_per_interval(void **state)
 {
 	ActuateParams p = params();
@@ -134,7 +135,7 @@ static void test_one_folio_per_interval(void **state)
 	d.bytes_per_tick[1][0] = 3 * MIB;
 	actuate_decide(&p, &st, &d, true, &a);
 	assert_true(a.full_commit);
-	assert_true(a.quota[2] == PAGE && a.reset_ms[2] == 1000);
+	assert_true(a.quota[2] == 2 * MIB && a.reset_ms[2] == 1000);
 	assert_true(a.quota[1] == ACTUATE_STOP_QUOTA && a.reset_ms[1] == 500);
 	actuate_committed(&st, &p, &a);
 	assert_true(st.committed_reset_ms[2] == 1000);
@@ -143,6 +144,17 @@ static void test_one_folio_per_interval(void **state)
 	actuate_decide(&p, &st, &d, true, &a);
 	assert_false(a.full_commit);
 	assert_true(a.reset_ms[2] == 1000);
+
+	/* Less than a folio: that much (in mixed memory a piece of pages
+	 * moves that much, a piece of a folio the folio); never below a page. */
+	d.bytes_per_tick[1][0] = 768 * 1024;
+	actuate_decide(&p, &st, &d, true, &a);
+	assert_true(a.quota[2] == 768 * 1024 && a.reset_ms[2] == 1000);
+	d.bytes_per_tick[1][0] = 100;
+	actuate_decide(&p, &st, &d, true, &a);
+	assert_true(a.quota[2] == PAGE && a.reset_ms[2] == 1000);
+	d.bytes_per_tick[1][0] = 3 * MIB;
+	actuate_decide(&p, &st, &d, true, &a);
 
 	/* Two folios or more per interval: the usual windows and quota. */
 	d.bytes_per_tick[1][0] = 4 * MIB;

@@ -722,6 +722,12 @@ static void test_settle_moves_on_beyond_the_dip(void **state)
 	assert_in_range(d.unsettled_bp, 2500, 2560); /* 52 MiB of 204 */
 	assert_true(d.run[1][0]);
 	assert_int_equal(d.bytes_per_tick[1][0], 16 * MIB);
+	/* 30 points short (77 MiB): the cap limits that move, but only the
+	 * 4.6 points beyond the dip's 25.4 are sure: 60 % of those, 5.8 MiB. */
+	dip_after_settled(&c, &p, 16, 77, &d);
+	assert_true(d.settling);
+	assert_true(d.run[1][0]);
+	assert_in_range(d.bytes_per_tick[1][0], 5 * MIB, 7 * MIB);
 	/* 10 points short: the dip could explain all of it; wait. */
 	dip_after_settled(&c, &p, 16, 128, &d);
 	assert_true(d.settling);
