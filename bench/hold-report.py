@@ -144,12 +144,15 @@ def combined_samples(per_proc, procs, hot_mib):
 
 def speed_cap(name):
     """max_mib_per_s of the run's scenario config (s12-resize-6.12 ->
-    tests/vm/scenarios/s12-resize.conf), else the shipped default."""
+    tests/vm/scenarios/s12-resize.conf), else the quota of a bench scenario
+    without dtierd (native-recipe.sh: CAP=$((32 * 1024 * 1024))), else the
+    shipped default."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     scen = re.sub(r'-\d+\.\d+$', '', name)
-    cap_re = re.compile(r'max_mib_per_s\s*=\s*(\d+)')
+    cap_re = re.compile(r'max_mib_per_s\s*=\s*(\d+)|^CAP=\$\(\((\d+) \* 1024 \* 1024\)\)', re.M)
     for conf in (os.path.join(root, 'tests', 'vm', 'scenarios', scen + '.conf'),
                  os.path.join(root, 'bench', 'scenarios', scen + '.conf'),
+                 os.path.join(root, 'bench', 'scenarios', scen + '.sh'),
                  os.path.join(root, 'conf', 'dtierd.conf')):
         try:
             with open(conf) as f:
@@ -157,7 +160,7 @@ def speed_cap(name):
         except OSError:
             continue
         if m:
-            return int(m.group(1))
+            return int(m.group(1) or m.group(2))
     return None
 
 

@@ -162,6 +162,7 @@ typedef struct Controller {
 	bool clamped[CTL_N];
 	uint32_t eff_bp[CTL_N];       /* effective targets of the last settled interval */
 	bool ran[CTL_N][CTL_N];       /* pairs the last decision ran */
+	bool ran_before[CTL_N][CTL_N]; /* and the one before it */
 	uint64_t prev_tried[CTL_N][CTL_N];
 	unsigned stalls[CTL_N][CTL_N];
 	/* Per destination that DAMON could not migrate into: the hot bytes it

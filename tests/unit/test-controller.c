@@ -649,6 +649,41 @@ static void test_first_interval_measures_only(void **state)
 	assert_true(d.run[1][0]);
 }
 
+/* 6.12, s12: DAMON's first window moved a page to node 1 before any
+ * decision ran that pair. Not a move of ours: the pull to node 0 must not
+ * wait hold_ms for it. A push dtierd ran does hold the pull. */
+static void test_unasked_move_does_not_hold(void **state)
+{
+	Controller c;
+	CtlDecision d;
+	CtlParams p = params2(6000, 4000);
+
+	controller_init(&c, &p);
+	CtlSample s = sample(0, 0, 64, 0);
+	controller_step(&c, &s, &d);
+	s = sample(TICK, 0, 64, 0);
+	s.applied[0][1] = 4096;
+	controller_step(&c, &s, &d);
+	assert_false(d.settling);
+	assert_true(d.run[1][0]);
+
+	/* Node 0 overfull: the push to node 1 runs and moves; the pull
+	 * then waits hold_ms however far short node 0 reads. */
+	controller_init(&c, &p);
+	s = sample(0, 64, 0, 0);
+	controller_step(&c, &s, &d);
+	s = sample(TICK, 64, 0, 0);
+	controller_step(&c, &s, &d);
+	assert_true(d.run[0][1]);
+	s = sample(2 * TICK, 20, 44, 0);
+	s.applied[0][1] = 44 * MIB;
+	controller_step(&c, &s, &d);
+	s = sample(3 * TICK, 20, 44, 0);
+	s.applied[0][1] = 44 * MIB;
+	controller_step(&c, &s, &d);
+	assert_false(d.run[1][0]);
+}
+
 static void test_settle_holds_on_moving_total(void **state)
 {
 	Controller c;
@@ -1423,6 +1458,7 @@ int main(void)
 		cmocka_unit_test(test_moves_count_hot_part),
 		cmocka_unit_test(test_first_interval_measures_only),
 		cmocka_unit_test(test_settle_holds_on_moving_total),
+		cmocka_unit_test(test_unasked_move_does_not_hold),
 		cmocka_unit_test(test_settle_moves_on_beyond_the_dip),
 		cmocka_unit_test(test_display_latest_on_the_way),
 		cmocka_unit_test(test_kernel_goals_band_is_a_folio),
