@@ -338,13 +338,13 @@ static void judge_settled(Controller *c, const CtlSample *s, CtlDecision *d)
 	c->prev_total = total;
 }
 
-/* While settling, what of each error lies beyond what the unsettled total
- * can explain; false when none does by more than the band, or when the
- * speed cap would not limit the move (gain_pct of the whole error is less
- * than max_bytes_per_tick): only there does waiting cost an interval at
- * the cap; nearer the target a wait costs little and the next settled
- * measurement says more. */
-static bool beyond_unsettled(const Controller *c, const CtlDecision *d, uint64_t est_total, uint32_t worst,
+/* While settling, cuts each error down to what lies beyond what the
+ * unsettled total can explain; false (ERR untouched) when none does by more
+ * than the band, or when the speed cap would not limit the move (gain_pct
+ * of the whole error is less than max_bytes_per_tick): only there does
+ * waiting cost an interval at the cap; nearer the target a wait costs
+ * little and the next settled measurement says more. */
+static bool cut_to_beyond_unsettled(const Controller *c, const CtlDecision *d, uint64_t est_total, uint32_t worst,
 			     int32_t *err)
 {
 	int32_t u = (int32_t)d->unsettled_bp;
@@ -670,7 +670,10 @@ void controller_step(Controller *c, const CtlSample *s, CtlDecision *d)
 	judge_band(c, d, worst, worst_median, confirmed);
 	/* Inside the band but kept out of it by the recent estimates: wait
 	 * for them rather than move on one. */
-	if (!c->in_band && worst > d->band_bp && (!d->settling || beyond_unsettled(c, d, est_total, worst, err)))
+	bool act = !c->in_band && worst > d->band_bp;
+	if (act && d->settling)
+		act = cut_to_beyond_unsettled(c, d, est_total, worst, err);
+	if (act)
 		plan_flows(c, s, err, est_total, confirmed, worst_median, d);
 	memcpy(c->ran, d->run, sizeof(c->ran));
 }

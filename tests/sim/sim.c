@@ -414,8 +414,8 @@ static void sc_mixed_slow(Scenario *sc)
  * on both nodes alike, while the shares held (once it held, 1 in 15): each
  * dip stopped the push for an interval, and the move took 24-26 s. Moving
  * on through the dips while the cap limits the move (controller.c
- * beyond_unsettled) takes this model from a median of 18 s and a maximum of
- * 25 s over 20 seeds to 16 and 21 s (over 100: 15 and 24). The issue's
+ * cut_to_beyond_unsettled) takes this model from a median of 18 s and a
+ * maximum of 25 s over 20 seeds to 16 and 21 s (over 100: 15 and 24). The issue's
  * bound, 1.25 x 9.6 s plus about 2 s to see the hot set, would be 14 s: a
  * dip of a third still stops a move whose error it could explain. */
 static void sc_large_dips(Scenario *sc)
